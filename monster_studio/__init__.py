@@ -1,0 +1,4 @@
+"""Monster Studio: turn a folder of labeled pictures into an image classifier."""
+
+__version__ = "0.1.0"
+APP_NAME = "Monster Studio"

@@ -1,0 +1,3 @@
+from monster_studio.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,164 @@
+"""A folder of pictures -> a labeled dataset with a train/validation split and a skip report.
+
+Layout: one subfolder per class (ImageFolder); pictures in nested folders belong to their top
+class folder. A top level holding `train/` and `val/` (or `test/`) is taken as the split as given.
+"""
+from __future__ import annotations
+
+import os
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from monster_studio.core import images
+from monster_studio.core.events import Cancel, Skipped
+
+SPLIT_TRAIN = ("train", "training")
+SPLIT_VAL = ("val", "valid", "validation", "test")
+MIN_CLASSES = 2
+
+
+class DatasetError(Exception):
+    """The folder cannot be trained on; str() says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Picture:
+    path: Path
+    label: int
+
+
+@dataclass
+class Dataset:
+    root: Path
+    classes: list[str]
+    train: list[Picture]
+    val: list[Picture]
+    skipped: list[Skipped] = field(default_factory=list)
+    split_given: bool = False
+
+    def counts(self) -> dict[str, int]:
+        n = Counter(p.label for p in self.train + self.val)
+        return {c: n[i] for i, c in enumerate(self.classes)}
+
+    def examples(self, label: int, k: int = 6) -> list[Path]:
+        """A few pictures of one class, for thumbnails."""
+        return [p.path for p in self.train + self.val if p.label == label][:k]
+
+    def drop(self, bad: dict[Path, str]) -> None:
+        """Remove pictures that failed to decode later on, and report them."""
+        if not bad:
+            return
+        self.train = [p for p in self.train if p.path not in bad]
+        self.val = [p for p in self.val if p.path not in bad]
+        known = {s.path for s in self.skipped}
+        self.skipped += [Skipped(str(p), r) for p, r in bad.items() if str(p) not in known]
+
+
+def _subdirs(folder: Path) -> list[Path]:
+    return sorted((d for d in folder.iterdir() if d.is_dir() and not images.is_litter(d)),
+                  key=lambda d: d.name.lower())
+
+
+def _files_under(folder: Path) -> list[Path]:
+    out = []
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            out.append(Path(dirpath) / name)
+    return out
+
+
+def _usable(files: list[Path], skipped: list[Skipped], cancel: Cancel | None) -> list[Path]:
+    good = []
+    for f in files:
+        if cancel is not None:
+            cancel.check()
+        if images.is_litter(f):
+            continue
+        try:
+            images.probe(f)
+        except images.BadPicture as exc:
+            skipped.append(Skipped(str(f), str(exc)))
+            continue
+        good.append(f)
+    return good
+
+
+def _find_split(root: Path) -> tuple[Path, Path] | None:
+    names = {d.name.lower(): d for d in _subdirs(root)}
+    train = next((names[n] for n in SPLIT_TRAIN if n in names), None)
+    val = next((names[n] for n in SPLIT_VAL if n in names), None)
+    if train is not None and val is not None:
+        return train, val
+    return None
+
+
+def _class_files(top: Path, skipped: list[Skipped], cancel: Cancel | None) -> dict[str, list[Path]]:
+    out = {}
+    for d in _subdirs(top):
+        out[d.name] = _usable(_files_under(d), skipped, cancel)
+    for f in sorted(top.iterdir()):
+        if f.is_file() and not images.is_litter(f):
+            skipped.append(Skipped(str(f), "not inside a class folder (put it in one subfolder per kind)"))
+    return out
+
+
+def scan(root: str | os.PathLike, val_split: float = 0.2, seed: int = 0,
+         cancel: Cancel | None = None) -> Dataset:
+    """Read the folder's layout and check every file's header (cheap); no picture is decoded."""
+    root = Path(root).expanduser()
+    if not root.exists():
+        raise DatasetError(f"The folder {root} does not exist. Choose a folder that holds one subfolder per class.")
+    if not root.is_dir():
+        raise DatasetError(f"{root} is a file, not a folder. Choose a folder that holds one subfolder per class.")
+    try:
+        split = _find_split(root)
+    except PermissionError as exc:
+        raise DatasetError(f"The folder {root} cannot be read (permission denied).") from exc
+    skipped: list[Skipped] = []
+    try:
+        if split is not None:
+            train_files = _class_files(split[0], skipped, cancel)
+            val_files = _class_files(split[1], skipped, cancel)
+        else:
+            train_files = _class_files(root, skipped, cancel)
+            val_files = {}
+    except PermissionError as exc:
+        raise DatasetError(f"Part of {root} cannot be read ({exc.filename}: permission denied).") from exc
+
+    classes = sorted(train_files, key=str.lower)
+    if split is not None:
+        classes = sorted(set(train_files) | set(val_files), key=str.lower)
+    totals = {c: len(train_files.get(c, [])) + len(val_files.get(c, [])) for c in classes}
+    empty = [c for c in classes if totals[c] == 0]
+    usable = [c for c in classes if totals[c] > 0]
+    if len(usable) < MIN_CLASSES:
+        found = ", ".join(f"'{c}'" for c in usable) or "none"
+        raise DatasetError(
+            f"{root} needs at least {MIN_CLASSES} subfolders with pictures, one per class "
+            f"(found {len(usable)}: {found}). Make one subfolder per kind of picture and put the pictures in them.")
+    if empty:
+        names = ", ".join(f"'{c}'" for c in empty)
+        raise DatasetError(f"The class folder(s) {names} hold no usable picture. Add pictures or remove the folder.")
+
+    index = {c: i for i, c in enumerate(classes)}
+    if split is not None:
+        train = [Picture(p, index[c]) for c in classes for p in train_files.get(c, [])]
+        val = [Picture(p, index[c]) for c in classes for p in val_files.get(c, [])]
+    else:
+        train, val = [], []
+        rng = random.Random(seed)
+        for c in classes:
+            files = list(train_files[c])
+            rng.shuffle(files)
+            n = len(files)
+            n_val = round(n * val_split) if val_split > 0 else 0
+            if n >= 2 and val_split > 0:
+                n_val = min(max(n_val, 1), n - 1)
+            else:
+                n_val = 0
+            val += [Picture(p, index[c]) for p in files[:n_val]]
+            train += [Picture(p, index[c]) for p in files[n_val:]]
+    return Dataset(root, classes, train, val, skipped, split is not None)

@@ -1,0 +1,192 @@
+"""The frozen backbone, run once per picture, with its outputs cached on disk.
+
+With a frozen backbone a picture's features never change, so they are computed once (decoded
+once, in inference mode, channels_last) and kept under a key made of the file's identity (path,
+size, mtime), the backbone and the view (0 = centre crop, N = the Nth augmented view). Training
+then runs on the cache: epochs cost milliseconds and a rerun with other settings is instant.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import tempfile
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from monster_studio.core import backbones, images
+from monster_studio.core.backbones import Backbone
+from monster_studio.core.events import Cancel, FeatureProgress
+from monster_studio.core.paths import cache_dir
+
+Item = tuple[Path, int]  # (picture, view): view 0 is the centre crop, view N >= 1 an augmented one
+
+
+def batch_size_for(spec: Backbone, device: torch.device) -> int:
+    """Small batches for heavy backbones on a CPU, so Stop is honoured within about a second."""
+    if device.type != "cpu":
+        return 64
+    return 32 if spec.speed == "fast" else 8
+
+
+class FeatureCache:
+    """One .npy per (picture, view) under the cache folder; a `.bad` file remembers undecodable ones."""
+
+    def __init__(self, spec: Backbone, seed: int = 0, root: Path | None = None) -> None:
+        pre = spec.preprocess
+        tag = hashlib.sha1(repr((spec.id, pre.to_dict())).encode()).hexdigest()[:10]
+        self.dir = (root or cache_dir()) / "features" / f"{spec.id}-{tag}"
+        self.seed = seed
+        self.writable = True
+
+    def key(self, item: Item) -> str:
+        path, view = item
+        st = path.stat()
+        ident = f"{path.resolve()}\0{st.st_size}\0{st.st_mtime_ns}\0{view}\0{self.seed if view else ''}"
+        return hashlib.sha1(ident.encode()).hexdigest()
+
+    def _file(self, key: str, suffix: str) -> Path:
+        return self.dir / key[:2] / f"{key}{suffix}"
+
+    def get(self, item: Item) -> np.ndarray | str | None:
+        """The features, or the reason the picture was bad, or None when not cached."""
+        try:
+            key = self.key(item)
+        except OSError as exc:
+            return f"cannot be read ({exc.strerror or exc})"
+        try:
+            return np.load(self._file(key, ".npy"), allow_pickle=False)
+        except (OSError, ValueError):
+            pass
+        try:
+            return self._file(key, ".bad").read_text(encoding="utf-8")
+        except OSError:
+            return None
+
+    def put(self, item: Item, value: np.ndarray | str) -> None:
+        if not self.writable:
+            return
+        try:
+            key = self.key(item)
+            target = self._file(key, ".bad" if isinstance(value, str) else ".npy")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+            with os.fdopen(fd, "wb") as f:
+                if isinstance(value, str):
+                    f.write(value.encode("utf-8"))
+                else:
+                    np.save(f, value, allow_pickle=False)
+            os.replace(tmp, target)
+        except OSError:
+            self.writable = False  # a read-only or full disk costs speed, never the result
+
+
+@contextmanager
+def headless(model: nn.Module, spec: Backbone):
+    """The network with its head taken off, so it outputs the features the head sees."""
+    head = backbones.get_head(model, spec)
+    backbones.set_head(model, spec, nn.Identity())
+    try:
+        yield model
+    finally:
+        backbones.set_head(model, spec, head)
+
+
+def _view_rng(path: Path, view: int, seed: int) -> random.Random:
+    return random.Random(f"{seed}:{path}:{view}")
+
+
+def decode(item: Item, spec: Backbone, seed: int) -> torch.Tensor:
+    """One picture -> the uint8 tensor the backbone sees (centre crop or an augmented view)."""
+    path, view = item
+    pre = spec.preprocess
+    img = images.load_rgb(path, min_side=pre.resize_size)
+    if view == 0:
+        return pre.center(img)
+    return pre.augmented(img, _view_rng(path, view, seed))
+
+
+def _decoded(items: list[Item], spec: Backbone, seed: int, pool: ThreadPoolExecutor,
+             batch: int) -> Iterator[list[tuple[Item, torch.Tensor | str]]]:
+    """Batches of decoded pictures, the next batch decoding while the current one computes."""
+    def one(item: Item):
+        try:
+            return item, decode(item, spec, seed)
+        except images.BadPicture as exc:
+            return item, str(exc)
+
+    chunks = [items[i:i + batch] for i in range(0, len(items), batch)]
+    pending = [pool.map(one, chunks[0])] if chunks else []
+    for i in range(len(chunks)):
+        if i + 1 < len(chunks):
+            pending.append(pool.map(one, chunks[i + 1]))
+        yield list(pending.pop(0))
+
+
+def compute(model: nn.Module, spec: Backbone, items: list[Item], cache: FeatureCache | None,
+            device: torch.device, cancel: Cancel | None = None, seed: int = 0,
+            on_batch: Callable[[int], None] | None = None) -> Iterator[int]:
+    """Run the headless backbone over `items`; yields how many were done after each batch and
+    returns {item: features or bad-reason}."""
+    out: dict[Item, np.ndarray | str] = {}
+    if not items:
+        return out
+    bs = batch_size_for(spec, device)
+    pre = spec.preprocess
+    model.eval().to(device).to(memory_format=torch.channels_last)
+    done = 0
+    with headless(model, spec), torch.inference_mode(), ThreadPoolExecutor(2, "decode") as pool:
+        for batch in _decoded(items, spec, seed, pool, bs):
+            if cancel is not None:
+                cancel.check()
+            good = [(it, t) for it, t in batch if not isinstance(t, str)]
+            for it, reason in batch:
+                if isinstance(reason, str):
+                    out[it] = reason
+                    if cache is not None:
+                        cache.put(it, reason)
+            if good:
+                x = torch.stack([t for _, t in good]).to(device, non_blocking=True)
+                x = pre.normalize(x).contiguous(memory_format=torch.channels_last)
+                feats = model(x).float().cpu().numpy()
+                for (it, _), f in zip(good, feats):
+                    out[it] = f
+                    if cache is not None:
+                        cache.put(it, f)
+            done += len(batch)
+            yield done
+    return out
+
+
+def gather(model_loader: Callable[[], Iterator], spec: Backbone, items: list[Item], cache: FeatureCache,
+           device: torch.device, cancel: Cancel | None = None, seed: int = 0) -> Iterator:
+    """Features for every item, from the cache where possible. Yields FeatureProgress (and the
+    loader's own events, e.g. downloads) and returns (features, bad, model_or_None).
+    `model_loader()` is a generator returning the network; it is only called on a cache miss."""
+    found: dict[Item, np.ndarray | str] = {}
+    missing: list[Item] = []
+    for it in items:
+        v = cache.get(it)
+        (missing.append(it) if v is None else found.__setitem__(it, v))
+    total, cached = len(items), len(found)
+    yield FeatureProgress(cached, total, cached)
+    model = None
+    if missing:
+        model = yield from model_loader()
+        gen = compute(model, spec, missing, cache, device, cancel, seed)
+        while True:
+            try:
+                n = next(gen)
+            except StopIteration as stop:
+                found.update(stop.value)
+                break
+            yield FeatureProgress(cached + n, total, cached)
+    feats = {it: v for it, v in found.items() if not isinstance(v, str)}
+    bad = {it[0]: v for it, v in found.items() if isinstance(v, str)}
+    return feats, bad, model

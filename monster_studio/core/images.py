@@ -1,0 +1,189 @@
+"""The one place pictures are read: robust decoding, EXIF orientation, every mode to RGB,
+and the preprocessing that turns a picture into the tensor a backbone expects.
+
+Everything that can go wrong with a file becomes a `BadPicture` with a reason in plain words.
+"""
+from __future__ import annotations
+
+import math
+import os
+import random
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+PICTURE_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"})
+OS_LITTER = frozenset({".ds_store", "thumbs.db", "desktop.ini", "icon\r"})
+
+
+class BadPicture(Exception):
+    """A file that cannot be used as a picture; str() is the reason for the user."""
+
+
+def is_litter(path: Path) -> bool:
+    """Hidden files and operating-system droppings, ignored without a word."""
+    name = path.name
+    return name.startswith(".") or name.lower() in OS_LITTER
+
+
+def looks_like_picture(path: Path) -> bool:
+    return path.suffix.lower() in PICTURE_SUFFIXES
+
+
+def _open(path: Path) -> Image.Image:
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise BadPicture(f"cannot be read ({exc.strerror or exc})") from exc
+    if size == 0:
+        raise BadPicture("empty file (0 bytes)")
+    try:
+        with warnings.catch_warnings():
+            # Pillow only warns between 1x and 2x its pixel limit; treat both as too large.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            return Image.open(path)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise BadPicture(f"too large to open safely ({exc})") from exc
+    except UnidentifiedImageError as exc:
+        raise BadPicture("not a picture in a format that can be read") from exc
+    except PermissionError as exc:
+        raise BadPicture("cannot be read (permission denied)") from exc
+    except OSError as exc:
+        raise BadPicture(f"cannot be read ({exc})") from exc
+
+
+def probe(path: Path) -> None:
+    """Cheap check (header only) that a file is a picture we can open; raises BadPicture."""
+    img = _open(path)
+    try:
+        w, h = img.size
+        if w < 1 or h < 1:
+            raise BadPicture("picture has no pixels")
+    finally:
+        img.close()
+
+
+def _to_rgb(img: Image.Image) -> Image.Image:
+    """Any Pillow mode to 8-bit RGB; transparency is laid on white, deep greys are rescaled."""
+    mode = img.mode
+    if mode == "RGB":
+        return img
+    if mode == "P" and "transparency" in img.info:
+        img, mode = img.convert("RGBA"), "RGBA"
+    if mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    if mode.startswith("I") or mode == "F":
+        arr = np.asarray(img).astype(np.float32)
+        top = float(arr.max()) if arr.size else 0.0
+        scale = 65535.0 if top > 255 else 255.0
+        if mode == "F" and 0 < top <= 1.0:
+            scale = 1.0
+        grey = np.clip(arr * (255.0 / scale), 0, 255).astype(np.uint8)
+        return Image.fromarray(grey, "L").convert("RGB")
+    return img.convert("RGB")
+
+
+def load_rgb(path: str | os.PathLike, min_side: int | None = None) -> Image.Image:
+    """Decode a picture fully into RGB, upright. With `min_side`, big JPEGs are decoded at a
+    reduced scale (Pillow draft mode) that still leaves at least that many pixels on each side."""
+    path = Path(path)
+    src = _open(path)
+    try:
+        if min_side and src.format == "JPEG":
+            src.draft("RGB", (min_side, min_side))
+        src.load()  # GIF/WebP/TIFF: the first frame
+        upright = ImageOps.exif_transpose(src)  # a new image either way, so src can be closed
+        rgb = _to_rgb(upright)
+        rgb.load()
+        return rgb
+    except BadPicture:
+        raise
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        text = str(exc)
+        if "truncated" in text:
+            raise BadPicture("damaged: the file is cut short (truncated)") from exc
+        raise BadPicture(f"damaged: cannot be decoded ({text or type(exc).__name__})") from exc
+    except Image.DecompressionBombError as exc:
+        raise BadPicture(f"too large to open safely ({exc})") from exc
+    except MemoryError as exc:
+        raise BadPicture("too large to decode in memory") from exc
+    finally:
+        src.close()
+
+
+@dataclass(frozen=True)
+class Preprocess:
+    """How a backbone wants its input: resize the short side, crop the centre, normalize."""
+
+    resize_size: int
+    crop_size: int
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+    interpolation: str = "bilinear"  # "bilinear" or "bicubic"
+
+    def to_dict(self) -> dict:
+        return {"resize_size": self.resize_size, "crop_size": self.crop_size, "mean": list(self.mean),
+                "std": list(self.std), "interpolation": self.interpolation}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Preprocess":
+        return cls(int(d["resize_size"]), int(d["crop_size"]), tuple(float(x) for x in d["mean"]),
+                   tuple(float(x) for x in d["std"]), str(d.get("interpolation", "bilinear")))
+
+    @property
+    def _resample(self) -> int:
+        return Image.BICUBIC if self.interpolation == "bicubic" else Image.BILINEAR
+
+    def center(self, img: Image.Image) -> torch.Tensor:
+        """Resize + centre crop -> uint8 CHW tensor (normalization happens batched, later)."""
+        w, h = img.size
+        s = self.resize_size / min(w, h)
+        nw, nh = max(self.crop_size, round(w * s)), max(self.crop_size, round(h * s))
+        img = img.resize((nw, nh), self._resample, reducing_gap=3.0)
+        left, top = (nw - self.crop_size) // 2, (nh - self.crop_size) // 2
+        img = img.crop((left, top, left + self.crop_size, top + self.crop_size))
+        return _to_uint8_tensor(img)
+
+    def augmented(self, img: Image.Image, rng: random.Random) -> torch.Tensor:
+        """A random resized crop and a coin-flip mirror: one augmented view, reproducible by rng."""
+        w, h = img.size
+        area = w * h
+        for _ in range(10):
+            target = area * rng.uniform(0.35, 1.0)
+            ratio = math.exp(rng.uniform(math.log(3 / 4), math.log(4 / 3)))
+            cw, ch = round(math.sqrt(target * ratio)), round(math.sqrt(target / ratio))
+            if 0 < cw <= w and 0 < ch <= h:
+                left, top = rng.randint(0, w - cw), rng.randint(0, h - ch)
+                break
+        else:
+            cw = ch = min(w, h)
+            left, top = (w - cw) // 2, (h - ch) // 2
+        img = img.resize((self.crop_size, self.crop_size), self._resample,
+                         box=(left, top, left + cw, top + ch), reducing_gap=3.0)
+        if rng.random() < 0.5:
+            img = img.transpose(Image.FLIP_LEFT_RIGHT)
+        return _to_uint8_tensor(img)
+
+    def normalize(self, batch: torch.Tensor) -> torch.Tensor:
+        """uint8 NCHW -> float, normalized, on the batch's device."""
+        mean = torch.tensor(self.mean, device=batch.device).view(1, 3, 1, 1)
+        std = torch.tensor(self.std, device=batch.device).view(1, 3, 1, 1)
+        return (batch.float().div_(255.0) - mean) / std
+
+
+def _to_uint8_tensor(img: Image.Image) -> torch.Tensor:
+    arr = np.asarray(img, dtype=np.uint8)
+    return torch.from_numpy(arr.copy()).permute(2, 0, 1).contiguous()
+
+
+def thumbnail(path: str | os.PathLike, size: int = 96) -> Image.Image:
+    """A small RGB preview for the app's tables and cards."""
+    img = load_rgb(path, min_side=size)
+    img.thumbnail((size, size), Image.BILINEAR)
+    return img

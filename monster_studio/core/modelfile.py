@@ -1,0 +1,152 @@
+"""The .monster model file: safetensors tensors plus JSON metadata. No pickle anywhere.
+
+Tensors: `head.weight`, `head.bias` (the new output layer) and, when the backbone was fine-tuned,
+`backbone.<name>` for every other weight. Metadata: one key, "monster_studio", holding JSON with the
+format version, class names, backbone id, preprocessing, metrics, training settings, creation
+time and app version. Saving is atomic: a temporary file in the same folder, then a rename.
+"""
+from __future__ import annotations
+
+import json
+import os
+import struct
+import tempfile
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from monster_studio.core import backbones
+from monster_studio.core.images import Preprocess
+from monster_studio.core.model import TrainedModel
+
+FORMAT = "monster-studio-model"
+FORMAT_VERSION = 1
+SUFFIX = ".monster"
+META_KEY = "monster_studio"
+MAX_HEADER = 100 * 1024 * 1024
+
+
+class ModelFileError(Exception):
+    """A file that is not a usable model; str() says why, for the user."""
+
+
+def _metadata(model: TrainedModel) -> dict:
+    return {"format": FORMAT, "format_version": FORMAT_VERSION, "classes": list(model.classes),
+            "backbone": model.backbone_id, "preprocess": model.preprocess.to_dict(),
+            "finetuned": model.backbone_state is not None, "metrics": model.metrics,
+            "settings": model.settings, "created": model.created, "app_version": model.app_version}
+
+
+def save(model: TrainedModel, path: str | os.PathLike) -> Path:
+    """Write atomically; on any failure the previous file at `path` is left as it was."""
+    if model.head is None:
+        raise ModelFileError("A pretrained model used without training has nothing of its own to save.")
+    path = Path(path).expanduser()
+    tensors = {f"head.{k}": v.detach().cpu().contiguous() for k, v in model.head.items()}
+    if model.backbone_state is not None:
+        tensors.update({f"backbone.{k}": v.detach().cpu().contiguous() for k, v in model.backbone_state.items()})
+    meta = {META_KEY: json.dumps(_metadata(model), default=_json_default)}
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise ModelFileError(f"Cannot write in {path.parent}: {exc.strerror or exc}. Choose another folder.") from exc
+    os.close(fd)
+    try:
+        save_file(tensors, tmp, metadata=meta)
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except (OSError, SafetensorError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise ModelFileError(f"Could not save {path.name}: {reason}. The previous file, if any, is unchanged.") from exc
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def _json_default(o):
+    if isinstance(o, float):
+        return o
+    if hasattr(o, "tolist"):
+        return o.tolist()
+    return str(o)
+
+
+def read_metadata(path: str | os.PathLike) -> dict:
+    """The JSON metadata, checked, without reading any tensor."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+            size = os.fstat(f.fileno()).st_size
+            if len(head) < 8:
+                raise ModelFileError(f"{path.name} is not a Monster Studio model (the file is too short).")
+            (n,) = struct.unpack("<Q", head)
+            if n > MAX_HEADER or 8 + n > size:
+                raise ModelFileError(f"{path.name} is not a Monster Studio model, or it is damaged (bad header).")
+            header = json.loads(f.read(n))
+    except FileNotFoundError as exc:
+        raise ModelFileError(f"{path} does not exist.") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFileError(f"{path.name} is not a Monster Studio model, or it is damaged (bad header).") from exc
+    except OSError as exc:
+        raise ModelFileError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
+    raw = (header.get("__metadata__") or {}).get(META_KEY) if isinstance(header, dict) else None
+    if raw is None:
+        raise ModelFileError(f"{path.name} is a safetensors file but not a Monster Studio model (no metadata).")
+    try:
+        meta = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ModelFileError(f"{path.name} has damaged metadata.") from exc
+    _check_metadata(meta, path.name)
+    return meta
+
+
+def _check_metadata(meta: dict, name: str) -> None:
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ModelFileError(f"{name} is not a Monster Studio model.")
+    version = meta.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ModelFileError(f"{name} was made by a newer Monster Studio (format {version}); update the app to open it.")
+    classes = meta.get("classes")
+    if not isinstance(classes, list) or len(classes) < 2 or not all(isinstance(c, str) and c for c in classes) \
+            or len(set(classes)) != len(classes):
+        raise ModelFileError(f"{name} has damaged metadata (class names).")
+    if meta.get("backbone") not in backbones.CATALOGUE:
+        raise ModelFileError(f"{name} needs the backbone '{meta.get('backbone')}', which this version of the app does not know.")
+    try:
+        Preprocess.from_dict(meta["preprocess"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelFileError(f"{name} has damaged metadata (preprocessing).") from exc
+
+
+def load(path: str | os.PathLike) -> TrainedModel:
+    """Read and check a model file; never unpickles. Raises ModelFileError with a reason."""
+    path = Path(path).expanduser()
+    meta = read_metadata(path)
+    try:
+        tensors = load_file(str(path), device="cpu")
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        raise ModelFileError(f"{path.name} is damaged ({exc}).") from exc
+    spec = backbones.get(meta["backbone"])
+    n = len(meta["classes"])
+    head = {k[5:]: v for k, v in tensors.items() if k.startswith("head.")}
+    w, b = head.get("weight"), head.get("bias")
+    if w is None or b is None or tuple(w.shape) != (n, spec.feature_size) or tuple(b.shape) != (n,):
+        raise ModelFileError(f"{path.name} is damaged: its output layer does not fit {n} classes on {spec.display_name}.")
+    if not (torch.isfinite(w).all() and torch.isfinite(b).all()):
+        raise ModelFileError(f"{path.name} is damaged: its weights hold invalid numbers.")
+    body = {k[9:]: v for k, v in tensors.items() if k.startswith("backbone.")} or None
+    if meta.get("finetuned") and body is None:
+        raise ModelFileError(f"{path.name} is damaged: the fine-tuned backbone weights are missing.")
+    if body is not None:
+        expected = {k: v.shape for k, v in backbones.architecture(spec).state_dict().items()
+                    if not k.startswith(spec.head_path + ".")}
+        if set(body) != set(expected) or any(body[k].shape != expected[k] for k in expected):
+            raise ModelFileError(f"{path.name} is damaged: its backbone weights do not fit {spec.display_name}.")
+    return TrainedModel(spec.id, list(meta["classes"]), Preprocess.from_dict(meta["preprocess"]), head, body,
+                        meta.get("metrics") or {}, meta.get("settings") or {}, meta.get("created", ""),
+                        meta.get("app_version", ""), source=str(path))

@@ -1,0 +1,293 @@
+"""Training as a plain iterator of typed events: scan, (download), features, head epochs,
+optional fine-tuning, finished. Cooperative cancel is checked at least once per batch.
+
+    for event in fit("pictures/", TrainSettings(epochs=30)):
+        ...
+"""
+from __future__ import annotations
+
+import copy
+import random
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from monster_studio.core import backbones, dataset, features, images, weights
+from monster_studio.core.device import pick
+from monster_studio.core.events import Cancel, Cancelled, EpochEnd, Finished, Phase, ScanDone
+from monster_studio.core.model import TrainedModel
+
+
+@dataclass
+class TrainSettings:
+    backbone: str = backbones.DEFAULT_BACKBONE
+    epochs: int = 40
+    lr: float = 3e-3
+    val_split: float = 0.2
+    seed: int = 0
+    augment: int = 0  # augmented views per training picture, cached like the plain ones
+    finetune: bool = False
+    finetune_epochs: int = 4
+    batch_size: int = 32
+    patience: int = 8  # epochs without a better validation loss before stopping early
+    weight_decay: float = 1e-3
+    device: str = "auto"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _split_arrays(ds: dataset.Dataset, feats: dict, augment: int):
+    def arrays(pictures, views):
+        xs, ys = [], []
+        for p in pictures:
+            for v in views:
+                f = feats.get((p.path, v))
+                if f is not None:
+                    xs.append(f)
+                    ys.append(p.label)
+        if not xs:
+            return torch.empty(0), torch.empty(0, dtype=torch.long)
+        return torch.from_numpy(np.stack(xs)).float(), torch.tensor(ys, dtype=torch.long)
+
+    return arrays(ds.train, range(augment + 1)), arrays(ds.val, [0])
+
+
+def _evaluate(logits: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+    if len(y) == 0:
+        return float("nan"), float("nan")
+    loss = F.cross_entropy(logits, y).item()
+    acc = (logits.argmax(1) == y).float().mean().item()
+    return loss, acc
+
+
+class _AdamW:
+    """AdamW for the head's two tensors. torch.optim's first use imports the compiler stack
+    (about 2 s); on cached features that would be most of a warm rerun."""
+
+    def __init__(self, params, lr: float, weight_decay: float, betas=(0.9, 0.999), eps: float = 1e-8) -> None:
+        self.params = list(params)
+        self.lr, self.wd, self.betas, self.eps = lr, weight_decay, betas, eps
+        self.m = [torch.zeros_like(p) for p in self.params]
+        self.v = [torch.zeros_like(p) for p in self.params]
+        self.t = 0
+
+    @torch.no_grad()
+    def step(self) -> None:
+        self.t += 1
+        b1, b2 = self.betas
+        for p, m, v in zip(self.params, self.m, self.v):
+            if p.grad is None:
+                continue
+            p.mul_(1 - self.lr * self.wd)
+            m.mul_(b1).add_(p.grad, alpha=1 - b1)
+            v.mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
+            denom = (v / (1 - b2 ** self.t)).sqrt_().add_(self.eps)
+            p.addcdiv_(m, denom, value=-self.lr / (1 - b1 ** self.t))
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+
+
+def train_head(head: nn.Linear, train: tuple, val: tuple, settings: TrainSettings,
+               cancel: Cancel | None) -> Iterator[EpochEnd]:
+    """The chapter's step 4 on cached features: mini-batch AdamW, early stopping on validation
+    loss, the best epoch's weights kept. Returns the best epoch (1-based)."""
+    (xt, yt), (xv, yv) = train, val
+    nn.init.zeros_(head.weight)  # a convex problem: zeros are a fine, seed-free start
+    nn.init.zeros_(head.bias)
+    opt = _AdamW(head.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
+    gen = torch.Generator().manual_seed(settings.seed)
+    best = (float("inf"), 0, copy.deepcopy(head.state_dict()))
+    for epoch in range(1, settings.epochs + 1):
+        head.train()
+        order = torch.randperm(len(yt), generator=gen)
+        total = 0.0
+        for i in range(0, len(order), settings.batch_size):
+            if cancel is not None:
+                cancel.check()
+            idx = order[i:i + settings.batch_size]
+            loss = F.cross_entropy(head(xt[idx]), yt[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(idx)
+        head.eval()
+        with torch.no_grad():
+            val_loss, val_acc = _evaluate(head(xv), yv)
+            monitor = val_loss if len(yv) else total / len(yt)
+        yield EpochEnd(epoch, settings.epochs, total / len(yt), val_loss, val_acc)
+        if monitor < best[0] - 1e-4:
+            best = (monitor, epoch, copy.deepcopy(head.state_dict()))
+        elif epoch - best[1] >= settings.patience:
+            break
+    head.load_state_dict(best[2])
+    return best[1]
+
+
+def _decode_all(pictures, cancel, pool, min_side):
+    def one(p):
+        try:
+            return images.load_rgb(p.path, min_side=min_side)
+        except images.BadPicture:
+            return None
+    out = []
+    for img in pool.map(one, pictures):
+        if cancel is not None:
+            cancel.check()
+        out.append(img)
+    return out
+
+
+def finetune(net: nn.Module, spec: backbones.Backbone, ds: dataset.Dataset, settings: TrainSettings,
+             device: torch.device, cancel: Cancel | None) -> Iterator:
+    """The chapter's step 5: unfreeze the last stage(s) and train them with the head, on
+    pictures (augmented afresh each epoch), at a tenth of the learning rate. Returns the best
+    epoch, and the validation logits and labels of the network it leaves (the best one)."""
+    pre = spec.preprocess
+    with ThreadPoolExecutor(2, "decode") as pool:
+        train_imgs = _decode_all(ds.train, cancel, pool, pre.resize_size)
+        val_imgs = _decode_all(ds.val, cancel, pool, pre.resize_size)
+    train = [(img, p.label) for img, p in zip(train_imgs, ds.train) if img is not None]
+    val_x = [pre.center(img) for img in val_imgs if img is not None]
+    val_y = torch.tensor([p.label for img, p in zip(val_imgs, ds.val) if img is not None], dtype=torch.long)
+    params = backbones.freeze(net, spec, finetune=True)
+    net.to(device).to(memory_format=torch.channels_last)
+    opt = torch.optim.AdamW(params, lr=settings.lr * 0.1, weight_decay=settings.weight_decay)
+    rng = random.Random(settings.seed)
+    bs = min(16, features.batch_size_for(spec, device))
+
+    def forward(batch):
+        x = pre.normalize(torch.stack(batch).to(device)).contiguous(memory_format=torch.channels_last)
+        return net(x)
+
+    def val_logits():
+        net.eval()
+        logits = []
+        with torch.inference_mode():
+            for i in range(0, len(val_x), bs):
+                if cancel is not None:
+                    cancel.check()
+                logits.append(forward(val_x[i:i + bs]).float().cpu())
+        return torch.cat(logits) if logits else torch.empty(0, len(ds.classes))
+
+    validate = lambda: _evaluate(val_logits(), val_y)  # noqa: E731
+
+    trainable = lambda: {k: v.detach().clone() for k, v in net.state_dict().items()}  # noqa: E731
+    best_loss, _ = validate()
+    best = (best_loss if len(val_y) else float("inf"), 0, trainable())
+    for epoch in range(1, settings.finetune_epochs + 1):
+        net.train()
+        backbones.batchnorm_eval(net)
+        rng.shuffle(train)
+        total = 0.0
+        for i in range(0, len(train), bs):
+            if cancel is not None:
+                cancel.check()
+            chunk = train[i:i + bs]
+            x = [pre.augmented(img, rng) for img, _ in chunk]
+            y = torch.tensor([label for _, label in chunk], device=device)
+            loss = F.cross_entropy(forward(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(chunk)
+        val_loss, val_acc = validate()
+        yield EpochEnd(epoch, settings.finetune_epochs, total / max(1, len(train)), val_loss, val_acc, "finetune")
+        if len(val_y) and val_loss < best[0] - 1e-4:
+            best = (val_loss, epoch, trainable())
+    net.load_state_dict(best[2])
+    for p in net.parameters():
+        p.requires_grad = False
+    logits = val_logits()
+    net.cpu()
+    return best[1], logits, val_y
+
+
+def per_class_report(logits: torch.Tensor, y: torch.Tensor, classes: list[str]) -> dict:
+    pred = logits.argmax(1) if len(y) else torch.empty(0, dtype=torch.long)
+    n = len(classes)
+    confusion = torch.zeros(n, n, dtype=torch.long)
+    for t, p in zip(y.tolist(), pred.tolist()):
+        confusion[t, p] += 1
+    report = {}
+    for i, c in enumerate(classes):
+        tp = int(confusion[i, i])
+        predicted, actual = int(confusion[:, i].sum()), int(confusion[i].sum())
+        report[c] = {"precision": tp / predicted if predicted else None,
+                     "recall": tp / actual if actual else None, "support": actual}
+    return {"per_class": report, "confusion": confusion.tolist()}
+
+
+def fit(data_dir, settings: TrainSettings | None = None, cancel: Cancel | None = None) -> Iterator:
+    """Folder -> trained model, as events. Ends quietly (no Finished) when cancelled.
+    Raises DatasetError or WeightsUnavailable with a message for the user."""
+    try:
+        yield from _fit(data_dir, settings or TrainSettings(), cancel)
+    except Cancelled:
+        return
+
+
+def _fit(data_dir, s: TrainSettings, cancel: Cancel | None) -> Iterator:
+    t0 = time.perf_counter()
+    spec = backbones.get(s.backbone)
+    yield Phase("scan", "Reading the folder")
+    ds = dataset.scan(data_dir, s.val_split, s.seed, cancel)
+    yield ScanDone(ds.classes, ds.counts(), len(ds.train), len(ds.val), list(ds.skipped), ds.split_given)
+
+    device = pick(s.device)
+    cache = features.FeatureCache(spec, s.seed)
+    items = [(p.path, 0) for p in ds.train + ds.val] + [(p.path, v) for v in range(1, s.augment + 1) for p in ds.train]
+
+    def load():
+        yield Phase("load", f"Loading {spec.display_name}")
+        net = yield from weights.load_pretrained(spec, cancel)
+        yield Phase("features", "Looking at each picture once (features)")
+        return net
+
+    yield Phase("features", "Looking at each picture once (features)")
+    feats, bad, net = yield from features.gather(load, spec, items, cache, device, cancel, s.seed)
+    ds.drop(bad)
+    counts = ds.counts()
+    if sum(1 for c in counts.values() if c) < dataset.MIN_CLASSES or not ds.train:
+        raise dataset.DatasetError("Too few pictures could be decoded to train on; see the skipped files.")
+    train, val = _split_arrays(ds, feats, s.augment)
+
+    yield Phase("train", "Training the new head")
+    head = nn.Linear(spec.feature_size, len(ds.classes))
+    best_epoch = yield from train_head(head, train, val, s, cancel)
+    finetune_epoch = None
+    if s.finetune:
+        if net is None:
+            net = yield from weights.load_pretrained(spec, cancel)
+        new_head = backbones.replace_head(net, spec, len(ds.classes))
+        new_head.load_state_dict(head.state_dict())
+        yield Phase("finetune", "Fine-tuning the last layers of the backbone")
+        finetune_epoch, val_logits, val_y = yield from finetune(net, spec, ds, s, device, cancel)
+    else:
+        val_y = val[1]
+        with torch.no_grad():
+            val_logits = head(val[0]) if len(val_y) else torch.empty(0, len(ds.classes))
+    val_loss, val_acc = _evaluate(val_logits, val_y)
+    metrics = {"val_accuracy": val_acc, "val_loss": val_loss, "best_epoch": best_epoch,
+               "finetune_best_epoch": finetune_epoch, "n_train": len(ds.train), "n_val": len(ds.val),
+               "classes": list(ds.classes), "counts": counts, **per_class_report(val_logits, val_y, ds.classes)}
+    if s.finetune:
+        model = TrainedModel.from_network(net, spec, ds.classes, True, metrics, s.to_dict())
+    else:
+        model = TrainedModel(spec.id, list(ds.classes), spec.preprocess,
+                             {k: v.detach().clone() for k, v in head.state_dict().items()},
+                             metrics=metrics, settings=s.to_dict())
+        if net is not None:  # keep the loaded network so "Try it" needs no second load
+            new_head = backbones.replace_head(net, spec, len(ds.classes))
+            new_head.load_state_dict(head.state_dict())
+            model._net = net.cpu().eval()
+    yield Finished(model, metrics, list(ds.skipped), time.perf_counter() - t0)
+
