@@ -64,7 +64,7 @@ def _subdirs(folder: Path) -> list[Path]:
 def _files_under(folder: Path) -> list[Path]:
     out = []
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        dirnames[:] = sorted(d for d in dirnames if not images.is_litter(Path(d)))
         for name in sorted(filenames):
             out.append(Path(dirpath) / name)
     return out
@@ -142,6 +142,13 @@ def scan(root: str | os.PathLike, val_split: float = 0.2, seed: int = 0,
     if empty:
         names = ", ".join(f"'{c}'" for c in empty)
         raise DatasetError(f"The class folder(s) {names} hold no usable picture. Add pictures or remove the folder.")
+
+    if split is not None:
+        val_only = [c for c in classes if not train_files.get(c)]
+        if val_only:
+            names = ", ".join(f"'{c}'" for c in val_only)
+            raise DatasetError(f"The class(es) {names} have pictures in {split[1].name}/ but none in {split[0].name}/. "
+                               f"Put some of their pictures in {split[0].name}/{val_only[0]}/.")
 
     index = {c: i for i, c in enumerate(classes)}
     if split is not None:

@@ -17,7 +17,10 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 PICTURE_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"})
-OS_LITTER = frozenset({".ds_store", "thumbs.db", "desktop.ini", "icon\r"})
+OS_LITTER = frozenset({".ds_store", "thumbs.db", "desktop.ini", "icon\r", "__macosx", "$recycle.bin"})
+
+# Checked by hand in _open (the warnings machinery is process-wide, not thread-safe).
+warnings.simplefilter("ignore", Image.DecompressionBombWarning)
 
 
 class BadPicture(Exception):
@@ -42,18 +45,21 @@ def _open(path: Path) -> Image.Image:
     if size == 0:
         raise BadPicture("empty file (0 bytes)")
     try:
-        with warnings.catch_warnings():
-            # Pillow only warns between 1x and 2x its pixel limit; treat both as too large.
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            return Image.open(path)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise BadPicture(f"too large to open safely ({exc})") from exc
+        img = Image.open(path)
+    except Image.DecompressionBombError as exc:
+        raise BadPicture("too large to open safely (more pixels than the safety limit)") from exc
     except UnidentifiedImageError as exc:
         raise BadPicture("not a picture in a format that can be read") from exc
     except PermissionError as exc:
         raise BadPicture("cannot be read (permission denied)") from exc
     except OSError as exc:
         raise BadPicture(f"cannot be read ({exc})") from exc
+    w, h = img.size
+    limit = Image.MAX_IMAGE_PIXELS
+    if limit and w * h > limit:
+        img.close()
+        raise BadPicture(f"too large to open safely ({w} x {h} pixels)")
+    return img
 
 
 def probe(path: Path) -> None:
@@ -70,10 +76,10 @@ def probe(path: Path) -> None:
 def _to_rgb(img: Image.Image) -> Image.Image:
     """Any Pillow mode to 8-bit RGB; transparency is laid on white, deep greys are rescaled."""
     mode = img.mode
+    if "transparency" in img.info and mode in ("P", "L", "RGB", "I;16", "I"):
+        img, mode = img.convert("RGBA"), "RGBA"  # one colour marked transparent
     if mode == "RGB":
         return img
-    if mode == "P" and "transparency" in img.info:
-        img, mode = img.convert("RGBA"), "RGBA"
     if mode in ("RGBA", "LA", "PA", "RGBa", "La"):
         rgba = img.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
@@ -110,7 +116,7 @@ def load_rgb(path: str | os.PathLike, min_side: int | None = None) -> Image.Imag
             raise BadPicture("damaged: the file is cut short (truncated)") from exc
         raise BadPicture(f"damaged: cannot be decoded ({text or type(exc).__name__})") from exc
     except Image.DecompressionBombError as exc:
-        raise BadPicture(f"too large to open safely ({exc})") from exc
+        raise BadPicture("too large to open safely (more pixels than the safety limit)") from exc
     except MemoryError as exc:
         raise BadPicture("too large to decode in memory") from exc
     finally:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
 import tempfile
 import urllib.error
 import urllib.request
@@ -150,15 +149,18 @@ def load_pretrained(spec: Backbone, cancel: Cancel | None = None) -> Iterator[Do
         yield from download(spec, cancel)
     from torchvision.models import get_model
 
-    kwargs = dict(spec.build_kwargs)
     try:
         # torchvision's own loader: finds the file in the hub cache by its official name.
-        model = get_model(spec.id, weights=spec.weights, progress=False, **kwargs)
+        model = get_model(spec.id, weights=spec.weights, progress=False)
     except (RuntimeError, OSError, EOFError, KeyError, ValueError) as exc:
         raise WeightsUnavailable(
-            f"The weights file for {spec.display_name} in {checkpoints_dir()} does not fit the network ({exc}). "
+            f"The weights file for {spec.display_name} in {checkpoints_dir()} does not fit the network ({_short(exc)}). "
             f"Delete {checkpoints_dir() / spec.weights_filename} and try again, or import a good copy with: "
             f"monster-studio import-weights {spec.id} FILE") from exc
+    if getattr(model, "AuxLogits", None) is not None:
+        # Inception's training-only auxiliary head: torchvision refuses aux_logits=False together
+        # with weights, so it is taken off here, as its builder would.
+        model.aux_logits, model.AuxLogits = False, None
     return model.eval()
 
 
@@ -185,6 +187,11 @@ def _read_state_dict(path: Path) -> dict:
     return obj
 
 
+def _short(exc: Exception, limit: int = 240) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def import_weights(backbone_id: str, file: str | os.PathLike) -> Path:
     """Install a .pth obtained elsewhere into the hub cache, after checking it fits the architecture."""
     spec = backbones.get(backbone_id)
@@ -194,20 +201,21 @@ def import_weights(backbone_id: str, file: str | os.PathLike) -> Path:
     if not path.is_file():
         raise WeightsUnavailable(f"{path} does not exist or is not a file.")
     state = _read_state_dict(path)
-    model = backbones.architecture(spec)
-    if spec.family == "Inception":  # the official file carries the auxiliary head too
-        state = {k: v for k, v in state.items() if not k.startswith("AuxLogits.")}
+    # The network as torchvision's loader builds it before loading (Inception with its aux head).
+    from torchvision.models import get_model
+
+    kwargs = {"aux_logits": True, "init_weights": False} if spec.family == "Inception" else {}
+    model = get_model(spec.id, weights=None, **kwargs)
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
-        first = str(exc).splitlines()[0:3]
-        raise WeightsUnavailable(f"{path.name} does not fit {spec.display_name}: " + " ".join(first)) from exc
+        raise WeightsUnavailable(f"{path.name} does not fit {spec.display_name}: {_short(exc)}") from exc
     dest = checkpoints_dir() / spec.weights_filename
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=dest.name, suffix=".part", dir=dest.parent)
     os.close(fd)
     try:
-        shutil.copyfile(path, tmp)
+        torch.save(state, tmp)  # the bare state dict, as torchvision's loader expects it
         os.replace(tmp, dest)
     finally:
         if os.path.exists(tmp):

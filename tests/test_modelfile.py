@@ -1,0 +1,166 @@
+"""The .monster file: round trip, refusal of anything damaged or foreign, atomic saving."""
+from __future__ import annotations
+
+import json
+import os
+import pickle
+
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from monster_studio.core import backbones, modelfile
+from monster_studio.core.model import TrainedModel
+from monster_studio.core.modelfile import ModelFileError
+
+CLASSES = ["ghost", "mummy", "slime"]
+
+
+def make_model(backbone_id="efficientnet_lite0", finetuned=False, seed=0) -> TrainedModel:
+    spec = backbones.get(backbone_id)
+    g = torch.Generator().manual_seed(seed)
+    head = {"weight": torch.randn(len(CLASSES), spec.feature_size, generator=g), "bias": torch.randn(len(CLASSES), generator=g)}
+    body = None
+    if finetuned:
+        net = backbones.architecture(spec)
+        body = {k: v for k, v in net.state_dict().items() if not k.startswith(spec.head_path + ".")}
+    return TrainedModel(spec.id, list(CLASSES), spec.preprocess, head, body,
+                        metrics={"val_accuracy": 0.9}, settings={"epochs": 3})
+
+
+def test_round_trip_keeps_everything(tmp_path):
+    m = make_model()
+    path = modelfile.save(m, tmp_path / "m.monster")
+    back = modelfile.load(path)
+    assert back.classes == CLASSES and back.backbone_id == m.backbone_id
+    assert back.preprocess == m.preprocess and back.backbone_state is None
+    assert back.metrics == {"val_accuracy": 0.9} and back.settings == {"epochs": 3}
+    assert back.created == m.created and back.app_version
+    for k in m.head:
+        assert torch.equal(back.head[k], m.head[k])
+    meta = modelfile.read_metadata(path)
+    assert meta["format_version"] == modelfile.FORMAT_VERSION and meta["finetuned"] is False
+
+
+def test_round_trip_with_finetuned_backbone(tmp_path):
+    m = make_model(finetuned=True)
+    back = modelfile.load(modelfile.save(m, tmp_path / "ft.monster"))
+    assert set(back.backbone_state) == set(m.backbone_state)
+    k = next(iter(m.backbone_state))
+    assert torch.equal(back.backbone_state[k], m.backbone_state[k])
+    # The saved network is rebuilt from the file alone, head included.
+    net = yield_value(back.network())
+    assert torch.equal(backbones.get_head(net, back.spec).weight, m.head["weight"])
+
+
+def yield_value(gen):
+    while True:
+        try:
+            next(gen)
+        except StopIteration as stop:
+            return stop.value
+
+
+def test_pickle_payload_is_refused_without_running_it(tmp_path):
+    marker = tmp_path / "pwned"
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    bad = tmp_path / "evil.monster"
+    bad.write_bytes(pickle.dumps({"head": Evil()}))
+    with pytest.raises(ModelFileError, match="not a Monster Studio model"):
+        modelfile.load(bad)
+    assert not marker.exists()
+    # torch.save output (a zip of pickles) renamed .monster is refused the same way
+    torch.save({"w": torch.zeros(2)}, tmp_path / "t.monster")
+    with pytest.raises(ModelFileError):
+        modelfile.load(tmp_path / "t.monster")
+
+
+@pytest.mark.parametrize("keep", [0, 5, 100, 0.5, -10])
+def test_truncated_file_is_refused(tmp_path, keep):
+    path = modelfile.save(make_model(), tmp_path / "m.monster")
+    data = path.read_bytes()
+    n = int(len(data) * keep) if isinstance(keep, float) else (len(data) + keep if keep < 0 else keep)
+    cut = tmp_path / "cut.monster"
+    cut.write_bytes(data[:n])
+    with pytest.raises(ModelFileError):
+        modelfile.load(cut)
+
+
+def _write_with_meta(path, meta: dict | None, tensors=None):
+    spec = backbones.get("efficientnet_lite0")
+    tensors = tensors or {"head.weight": torch.zeros(3, spec.feature_size), "head.bias": torch.zeros(3)}
+    save_file(tensors, str(path), metadata=None if meta is None else {"monster_studio": json.dumps(meta)})
+
+
+def _good_meta(**change):
+    meta = modelfile._metadata(make_model())
+    meta.update(change)
+    return meta
+
+
+@pytest.mark.parametrize("change,words", [
+    ({"format": "something-else"}, "not a Monster Studio model"),
+    ({"format_version": 99}, "newer"),
+    ({"classes": ["only-one"]}, "class names"),
+    ({"classes": ["a", "a", "b"]}, "class names"),
+    ({"classes": ["a", "b"]}, "does not fit 2 classes"),
+    ({"backbone": "alexnet"}, "does not know"),
+    ({"preprocess": {"crop_size": 3}}, "preprocessing"),
+])
+def test_wrong_metadata_is_refused(tmp_path, change, words):
+    path = tmp_path / "x.monster"
+    _write_with_meta(path, _good_meta(**change))
+    with pytest.raises(ModelFileError, match=words):
+        modelfile.load(path)
+
+
+def test_foreign_safetensors_and_bad_numbers_are_refused(tmp_path):
+    plain = tmp_path / "plain.monster"
+    _write_with_meta(plain, None)
+    with pytest.raises(ModelFileError, match="no metadata"):
+        modelfile.load(plain)
+    nan = tmp_path / "nan.monster"
+    spec = backbones.get("efficientnet_lite0")
+    _write_with_meta(nan, _good_meta(), {"head.weight": torch.full((3, spec.feature_size), float("nan")),
+                                         "head.bias": torch.zeros(3)})
+    with pytest.raises(ModelFileError, match="invalid numbers"):
+        modelfile.load(nan)
+    with pytest.raises(ModelFileError, match="does not exist"):
+        modelfile.load(tmp_path / "missing.monster")
+
+
+def test_failed_save_leaves_the_previous_file_intact(tmp_path, monkeypatch):
+    path = modelfile.save(make_model(seed=1), tmp_path / "keep.monster")
+    before = path.read_bytes()
+
+    def disk_full(tensors, filename, metadata=None):
+        with open(filename, "wb") as f:
+            f.write(b"partial")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(modelfile, "save_file", disk_full)
+    with pytest.raises(ModelFileError, match="No space left.*unchanged"):
+        modelfile.save(make_model(seed=2), path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.monster"]  # no temporary file left behind
+
+
+@pytest.mark.skipif(os.geteuid() == 0 if hasattr(os, "geteuid") else True, reason="root can write anywhere")
+def test_read_only_folder_is_a_clear_error(tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        with pytest.raises(ModelFileError, match="Cannot write"):
+            modelfile.save(make_model(), folder / "m.monster")
+    finally:
+        folder.chmod(0o700)
+
+
+def test_imagenet_model_has_nothing_to_save(tmp_path):
+    with pytest.raises(ModelFileError, match="nothing of its own"):
+        modelfile.save(TrainedModel.imagenet(), tmp_path / "x.monster")
