@@ -1,0 +1,135 @@
+"""Training end to end on the generated sample with the bundled backbone: events, cache reuse,
+reproducibility, augmentation, cancel, fine-tuning, prediction."""
+from __future__ import annotations
+
+import time
+
+import pytest
+import torch
+
+from monster_studio.core import features, predict, training
+from monster_studio.core.events import (Cancel, EpochEnd, FeatureProgress, Finished, Phase, ScanDone,
+                                        Skipped)
+
+
+def run(data, cancel=None, **kw):
+    settings = training.TrainSettings(**kw)
+    return list(training.fit(data, settings, cancel))
+
+
+@pytest.fixture(scope="module")
+def trained(sample_dir):
+    return run(sample_dir, epochs=15)
+
+
+def test_events_tell_the_whole_story(trained, sample_dir):
+    kinds = [type(e) for e in trained]
+    assert kinds[0] is Phase and kinds[1] is ScanDone and kinds[-1] is Finished
+    scan = trained[1]
+    assert scan.classes == ["cyclops", "ghost", "mummy", "slime", "vampire"]
+    assert scan.counts == {c: 24 for c in scan.classes} and (scan.n_train, scan.n_val) == (95, 25)
+    progress = [e for e in trained if isinstance(e, FeatureProgress)]
+    assert progress[-1].done == progress[-1].total == 120
+    assert [p.done for p in progress] == sorted(p.done for p in progress)
+    epochs = [e for e in trained if isinstance(e, EpochEnd)]
+    assert [e.epoch for e in epochs] == list(range(1, len(epochs) + 1)) and epochs[0].epochs == 15
+    assert epochs[-1].train_loss < epochs[0].train_loss
+    done = trained[-1]
+    assert done.metrics["val_accuracy"] >= 0.9
+    assert set(done.metrics["per_class"]) == set(scan.classes)
+    assert sum(map(sum, done.metrics["confusion"])) == 25
+    assert 1 <= done.metrics["best_epoch"] <= len(epochs)
+
+
+def test_rerun_uses_the_cache_and_gives_the_same_model(trained, sample_dir):
+    t0 = time.perf_counter()
+    again = run(sample_dir, epochs=15)
+    seconds = time.perf_counter() - t0
+    first = next(e for e in again if isinstance(e, FeatureProgress))
+    assert first.cached == first.total == 120  # nothing recomputed
+    assert not any(isinstance(e, Phase) and e.name == "load" for e in again)  # backbone not even loaded
+    a, b = trained[-1].model.head, again[-1].model.head
+    assert torch.equal(a["weight"], b["weight"]) and torch.equal(a["bias"], b["bias"])
+    assert seconds < 10
+    other_seed = run(sample_dir, epochs=15, seed=1)
+    assert not torch.equal(other_seed[-1].model.head["weight"], a["weight"])
+
+
+def test_augmented_views_are_cached_too(sample_dir):
+    events = run(sample_dir, epochs=3, augment=1)
+    total = [e for e in events if isinstance(e, FeatureProgress)][-1].total
+    assert total == 95 * 2 + 25
+    again = run(sample_dir, epochs=3, augment=1)
+    first = next(e for e in again if isinstance(e, FeatureProgress))
+    assert first.cached == total
+
+
+def test_cancel_during_feature_extraction(sample_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("MONSTER_STUDIO_CACHE", str(tmp_path / "fresh"))
+    cancel = Cancel()
+    seen = []
+    t_cancel = None
+    for ev in training.fit(sample_dir, training.TrainSettings(epochs=3), cancel):
+        seen.append(ev)
+        if isinstance(ev, FeatureProgress) and ev.done > ev.cached and t_cancel is None:
+            cancel.set()
+            t_cancel = time.perf_counter()
+    assert t_cancel is not None and time.perf_counter() - t_cancel < 1.5
+    assert not any(isinstance(e, (Finished, EpochEnd)) for e in seen)
+    done = max(e.done for e in seen if isinstance(e, FeatureProgress))
+    assert done < 120
+    # What was computed before Stop is kept: the next run starts from it.
+    cancel.clear()
+    rerun = training.fit(sample_dir, training.TrainSettings(epochs=3), cancel)
+    first = next(e for e in rerun if isinstance(e, FeatureProgress))
+    assert first.cached >= done
+
+
+def test_broken_pictures_are_skipped_and_reported(bad_corpus):
+    events = run(bad_corpus.root, epochs=3)
+    done = events[-1]
+    assert isinstance(done, Finished)
+    reported = {s.path for s in done.skipped}
+    assert {str(p) for p in bad_corpus.bad} <= reported
+    assert {str(p) for p in bad_corpus.broken} <= reported  # found only when decoded
+    assert not {str(p) for p in bad_corpus.litter} & reported
+
+
+def test_finetune_trains_the_last_stage(sample_dir):
+    events = run(sample_dir, epochs=5, finetune=True, finetune_epochs=1)
+    tuned = [e for e in events if isinstance(e, EpochEnd) and e.stage == "finetune"]
+    assert len(tuned) == 1
+    model = events[-1].model
+    assert model.backbone_state is not None
+    assert events[-1].metrics["val_accuracy"] >= 0.8
+
+
+def test_predict_batches_and_reports(trained, sample_dir, bad_corpus):
+    model = trained[-1].model
+    files = sorted((sample_dir / "ghost").iterdir())[:3] + [bad_corpus.path("noise.jpg")]
+    results = list(predict.classify(model, files + [sample_dir / "nope.png"], top_k=3, batch_size=2))
+    preds = [r for r in results if isinstance(r, predict.Prediction)]
+    skipped = [r for r in results if isinstance(r, Skipped)]
+    assert len(preds) == 3 and len(skipped) == 2
+    for p in preds:
+        assert p.label == "ghost" and len(p.top) == 3
+        assert p.top[0][1] >= p.top[1][1] >= p.top[2][1]
+    full = list(predict.classify(model, files[:1], top_k=10))[0]
+    assert len(full.top) == 5 and abs(sum(pr for _, pr in full.top) - 1) < 1e-5
+    folder = list(predict.classify(model, [sample_dir / "slime"]))
+    assert len(folder) == 24 and all(r.label == "slime" for r in folder)
+
+
+def test_imagenet_labels_without_training(sample_dir):
+    from monster_studio.core.model import TrainedModel
+
+    model = TrainedModel.imagenet()
+    (r,) = list(predict.classify(model, [next((sample_dir / "ghost").iterdir())], top_k=5))
+    assert len(model.classes) == 1000 and len(r.top) == 5 and r.top[0][0] in model.classes
+
+
+def test_batch_size_is_small_for_heavy_backbones_on_cpu():
+    from monster_studio.core import backbones
+
+    cpu = torch.device("cpu")
+    assert features.batch_size_for(backbones.get("vgg16"), cpu) < features.batch_size_for(backbones.get("efficientnet_lite0"), cpu)
