@@ -29,10 +29,9 @@ Item = tuple[Path, int]  # (picture, view): view 0 is the centre crop, view N >=
 
 
 def batch_size_for(spec: Backbone, device: torch.device) -> int:
-    """Small batches for heavy backbones on a CPU, so Stop is honoured within about a second."""
-    if device.type != "cpu":
-        return 64
-    return 32 if spec.speed == "fast" else 8
+    """Small batches on a CPU: they stay in its caches (EfficientNet-Lite0 on 2 cores: 60 pictures/s
+    at batch 8, 45 at 32) and keep Stop within about a second even on heavy backbones."""
+    return 64 if device.type != "cpu" else 8
 
 
 class FeatureCache:

@@ -12,6 +12,7 @@ import torch
 from monster_studio.core import dataset, images
 from monster_studio.core.device import pick
 from monster_studio.core.events import Cancel, Cancelled, Skipped
+from monster_studio.core.features import batch_size_for
 from monster_studio.core.model import TrainedModel
 
 
@@ -47,14 +48,15 @@ def expand(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[Skipped
 
 
 def classify(model: TrainedModel, paths: Iterable[str | os.PathLike], top_k: int = 3,
-             cancel: Cancel | None = None, batch_size: int = 32, device: str = "auto") -> Iterator:
+             cancel: Cancel | None = None, batch_size: int | None = None, device: str = "auto") -> Iterator:
     """Yields a Prediction or a Skipped per file, in order, a batch at a time. Ends quietly on cancel.
     Yields download events first if the backbone's weights must be fetched."""
     files, missing = expand(paths)
     yield from missing
     try:
         net = yield from model.network(cancel)
-        yield from _run(model, net, files, top_k, cancel, batch_size, pick(device))
+        dev = pick(device)
+        yield from _run(model, net, files, top_k, cancel, batch_size or batch_size_for(model.spec, dev), dev)
     except Cancelled:
         return
 
