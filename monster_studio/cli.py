@@ -153,6 +153,29 @@ def cmd_classify(args) -> int:
     return 0
 
 
+def cmd_detect(args) -> int:
+    from monster_studio.core import detect
+    from monster_studio.core.events import Cancel, DownloadProgress, Skipped
+
+    progress = Progress(enabled=not args.json)
+    n_ok = 0
+    for r in detect.detect(args.detector, args.paths, min_score=args.min_score, cancel=Cancel()):
+        if isinstance(r, DownloadProgress):
+            progress.update(r.done_bytes / 1e6, r.total_bytes / 1e6, " MB")
+        elif isinstance(r, Skipped):
+            print(json.dumps({"path": r.path, "found": [], "error": r.reason}) if args.json
+                  else f"skipped {r.path}: {r.reason}", file=sys.stdout if args.json else sys.stderr)
+        elif isinstance(r, detect.Detections):
+            n_ok += 1
+            if args.json:
+                print(json.dumps(r.to_dict()), flush=True)
+            else:
+                things = ", ".join(f"{f.label} {f.score:.0%}" for f in r.found) or "nothing found"
+                print(f"{r.path}\t{things}", flush=True)
+    progress.end()
+    return 0 if n_ok else _fail("no picture could be read")
+
+
 def cmd_backbones(args) -> int:
     from monster_studio.core import backbones, weights
 
@@ -223,11 +246,20 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--quiet", "-q", action="store_true")
     c.set_defaults(func=cmd_classify)
 
+    from monster_studio.core.detect import DEFAULT_DETECTOR, DETECTORS
+
+    d = sub.add_parser("detect", help="find and box COCO's 80 kinds of things with a pretrained detector (no training)")
+    d.add_argument("paths", nargs="+", metavar="PATH")
+    d.add_argument("--detector", default=DEFAULT_DETECTOR, choices=list(DETECTORS))
+    d.add_argument("--min-score", type=float, default=0.5)
+    d.add_argument("--json", action="store_true", help="one JSON line per picture")
+    d.set_defaults(func=cmd_detect)
+
     b = sub.add_parser("backbones", help="list the pretrained models and whether they are on this computer")
     b.add_argument("--json", action="store_true")
     b.set_defaults(func=cmd_backbones)
 
-    i = sub.add_parser("import-weights", help="install a backbone's weights file obtained elsewhere")
+    i = sub.add_parser("import-weights", help="install a backbone's (or detector's) weights file obtained elsewhere")
     i.add_argument("backbone")
     i.add_argument("file")
     i.set_defaults(func=cmd_import_weights)

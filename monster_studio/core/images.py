@@ -183,6 +183,11 @@ class Preprocess:
         return (batch.float().div_(255.0) - mean) / std
 
 
+def to_float_tensor(img: Image.Image) -> torch.Tensor:
+    """RGB picture -> float CHW tensor in [0, 1] (what torchvision's detectors take)."""
+    return _to_uint8_tensor(img).float().div_(255.0)
+
+
 def _to_uint8_tensor(img: Image.Image) -> torch.Tensor:
     arr = np.asarray(img, dtype=np.uint8)
     return torch.from_numpy(arr.copy()).permute(2, 0, 1).contiguous()

@@ -193,8 +193,11 @@ def _short(exc: Exception, limit: int = 240) -> str:
 
 
 def import_weights(backbone_id: str, file: str | os.PathLike) -> Path:
-    """Install a .pth obtained elsewhere into the hub cache, after checking it fits the architecture."""
-    spec = backbones.get(backbone_id)
+    """Install a .pth obtained elsewhere into the hub cache, after checking it fits the architecture.
+    Takes a backbone id or a detector id."""
+    from monster_studio.core.detect import DETECTORS
+
+    spec = DETECTORS.get(backbone_id) or backbones.get(backbone_id)
     if spec.bundled:
         raise WeightsUnavailable(f"{spec.display_name} is bundled with the app; there is nothing to import.")
     path = Path(file).expanduser()
@@ -202,10 +205,13 @@ def import_weights(backbone_id: str, file: str | os.PathLike) -> Path:
         raise WeightsUnavailable(f"{path} does not exist or is not a file.")
     state = _read_state_dict(path)
     # The network as torchvision's loader builds it before loading (Inception with its aux head).
-    from torchvision.models import get_model
+    if isinstance(spec, Backbone):
+        from torchvision.models import get_model
 
-    kwargs = {"aux_logits": True, "init_weights": False} if spec.family == "Inception" else {}
-    model = get_model(spec.id, weights=None, **kwargs)
+        kwargs = {"aux_logits": True, "init_weights": False} if spec.family == "Inception" else {}
+        model = get_model(spec.id, weights=None, **kwargs)
+    else:
+        model = spec.architecture()
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
