@@ -192,6 +192,11 @@ def cmd_backbones(args) -> int:
         print(f"{d['id']:<20} {d['name']:<30} {d['speed']:<14} {d['imagenet_top1']:>5.1f}% {d['download_mb']:>6.0f}MB"
               f"  {weights.status_text(spec)}")
         print(f"{'':<20} {spec.guidance}")
+    from monster_studio.core.detect import DETECTORS
+
+    print("\nDetectors, used as they are with COCO's 80 kinds of things ('monster-studio detect'):")
+    for det in DETECTORS.values():
+        print(f"{det.id:<36} {det.display_name:<30} {weights.status_text(det)}")
     return 0
 
 
