@@ -1,0 +1,28 @@
+"""Help > About: what the app is, the versions it runs on, and where its log file is."""
+from __future__ import annotations
+
+import html
+
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from monster_studio import APP_NAME, __version__
+from monster_studio.ui.applog import log_file
+from monster_studio.worker import versions
+
+
+def about_text() -> str:
+    rows = "".join(f"<tr><td>{html.escape(k)}</td><td>&nbsp;&nbsp;{html.escape(v)}</td></tr>"
+                   for k, v in versions().items())
+    return (f"<h3>{APP_NAME} {__version__}</h3>"
+            "<p>Turns a folder of labeled pictures into an image classifier by transfer learning from a "
+            "pretrained network, then names the pictures you drop on it.</p>"
+            f"<table>{rows}</table>"
+            f"<p>Log file:<br><code>{html.escape(str(log_file()))}</code></p>")
+
+
+def show_about(parent: QWidget) -> None:
+    box = QMessageBox(parent)
+    box.setWindowTitle(f"About {APP_NAME}")
+    box.setIconPixmap(parent.windowIcon().pixmap(72, 72))
+    box.setText(about_text())
+    box.exec()

@@ -1,0 +1,74 @@
+"""Start the desktop app: `monster-studio` with no arguments, or `python -m monster_studio`."""
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+
+from PySide6.QtCore import QCoreApplication, QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from monster_studio import APP_NAME, __version__
+from monster_studio.ui import applog, style
+from monster_studio.ui.settings import ORGANIZATION
+
+log = logging.getLogger(__name__)
+
+
+def configure_application(app: QApplication | None = None) -> QApplication:
+    """Names, icon and style; the same for the real app and the tests."""
+    # The worker thread runs Python between torch calls; every signal the window handles needs the
+    # GIL back. A 1 ms switch interval (instead of 5) keeps the longest wait for it short.
+    sys.setswitchinterval(0.001)
+    QCoreApplication.setOrganizationName(QCoreApplication.organizationName() or ORGANIZATION)
+    QCoreApplication.setApplicationName(QCoreApplication.applicationName() or APP_NAME)
+    QCoreApplication.setApplicationVersion(__version__)
+    QGuiApplication.setDesktopFileName("monster-studio")  # Wayland/X11 docks match the .desktop file
+    app = app or QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "monster-studio"])
+    from monster_studio.ui.main_window import app_icon
+
+    app.setApplicationDisplayName(APP_NAME)
+    app.setWindowIcon(app_icon())
+    style.apply(app)
+    return app
+
+
+def _quit_on_ctrl_c(window) -> None:
+    """Ctrl+C in the terminal that started the app closes the window the normal way (stopping the
+    worker). Python only runs signal handlers between bytecodes, so a timer lets it look now and then."""
+    signal.signal(signal.SIGINT, lambda *_: window.close())
+    timer = QTimer(window)
+    timer.timeout.connect(lambda: None)
+    timer.start(250)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv if argv is None else argv)
+    path = applog.setup()
+    log.info("%s %s starting (log: %s)", APP_NAME, __version__, path)
+    QCoreApplication.setOrganizationName(ORGANIZATION)
+    QCoreApplication.setApplicationName(APP_NAME)
+    app = QApplication.instance() or QApplication(argv or ["monster-studio"])
+    configure_application(app)
+
+    from monster_studio.ui.main_window import MainWindow
+
+    window = MainWindow()
+
+    def show_error(text: str) -> None:
+        QTimer.singleShot(0, lambda: QMessageBox.warning(window, APP_NAME, text))
+
+    applog.install_excepthook(show_error)
+    _quit_on_ctrl_c(window)
+    window.show()
+    code = app.exec()
+    log.info("%s exiting with %s", APP_NAME, code)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
+
+__all__ = ["main", "configure_application"]

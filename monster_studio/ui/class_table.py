@@ -1,0 +1,183 @@
+"""The chosen folder as the model will see it: one row per class with its picture count and a
+strip of examples, then the warnings (skipped files, small classes, strong imbalance)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from monster_studio.ui.style import role
+
+THUMB = 40
+STRIP = 5
+MAX_VISIBLE_ROWS = 7
+
+
+def strip(images: list[QImage], size: int = THUMB, count: int = STRIP) -> QPixmap:
+    """Thumbnails side by side, each centred in a square, on a transparent strip."""
+    gap = 4
+    pm = QPixmap(count * (size + gap) - gap, size)
+    pm.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pm)
+    p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+    for i, img in enumerate(images[:count]):
+        scaled = img.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+        x = i * (size + gap) + (size - scaled.width()) // 2
+        y = (size - scaled.height()) // 2
+        p.drawImage(x, y, scaled)
+    p.end()
+    return pm
+
+
+class ClassTable(QWidget):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(6)
+        self.table = QTableWidget(0, 3)
+        self.table.setHorizontalHeaderLabels(["Class", "Pictures", "Examples"])
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.table.setShowGrid(False)
+        self.table.setIconSize(QSize(STRIP * (THUMB + 4), THUMB))
+        self.table.verticalHeader().setDefaultSectionSize(THUMB + 8)
+        header = self.table.horizontalHeader()
+        # The class name gets what the strip leaves; on a narrow window the strip is cut, not the name.
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header.setMinimumSectionSize(60)
+        self.table.setColumnWidth(0, 110)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._fit_height(3)
+        box.addWidget(self.table)
+        self.summary = QLabel()
+        role(self.summary, "hint")
+        self.summary.setWordWrap(True)
+        box.addWidget(self.summary)
+        self.warnings = QLabel()
+        role(self.warnings, "warning")
+        self.warnings.setWordWrap(True)
+        self.warnings.hide()
+        box.addWidget(self.warnings)
+        self.skipped_toggle = QToolButton()
+        self.skipped_toggle.setObjectName("fold")
+        self.skipped_toggle.setCheckable(True)
+        self.skipped_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.skipped_toggle.setArrowType(Qt.ArrowType.RightArrow)
+        self.skipped_toggle.toggled.connect(self._toggle_skipped)
+        self.skipped_toggle.hide()
+        box.addWidget(self.skipped_toggle)
+        self.skipped = QListWidget()
+        self.skipped.setObjectName("skipped")
+        self.skipped.setMaximumHeight(140)
+        self.skipped.setWordWrap(True)
+        self.skipped.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.skipped.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.skipped.hide()
+        box.addWidget(self.skipped)
+        self.folder = ""
+        self._rows: dict[str, int] = {}
+        self.show_placeholder()
+
+    def _fit_height(self, rows: int) -> None:
+        """Tall enough for every class up to a handful; the table scrolls beyond that."""
+        rows = min(max(rows, 2), MAX_VISIBLE_ROWS)
+        header = self.table.horizontalHeader().sizeHint().height()
+        self.table.setFixedHeight(header + rows * self.table.verticalHeader().defaultSectionSize() + 4)
+
+    def show_placeholder(self, text: str = "Choose a folder to see its classes here.") -> None:
+        self.table.setRowCount(0)
+        self._fit_height(3)
+        self._rows.clear()
+        self.summary.setText(text)
+        self.warnings.hide()
+        self.skipped_toggle.hide()
+        self.skipped.hide()
+        self.skipped.clear()
+
+    def show_table(self, table: dict) -> None:
+        self.folder = table["folder"]
+        classes = table["classes"]
+        self.table.setRowCount(len(classes))
+        self._rows = {}
+        for row, c in enumerate(classes):
+            name = QTableWidgetItem(c["name"])
+            name.setToolTip(str(Path(self.folder) / c["name"]))
+            count = QTableWidgetItem(str(c["count"]))
+            count.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            if c["count"] < 10:
+                count.setForeground(QColor("#a85d00"))
+            self.table.setItem(row, 0, name)
+            self.table.setItem(row, 1, count)
+            self.table.setItem(row, 2, QTableWidgetItem())
+            self._rows[c["name"]] = row
+        self._fit_height(len(classes))
+        self.table.resizeColumnToContents(0)
+        self.table.setColumnWidth(0, min(max(self.table.columnWidth(0) + 12, 90), 180))
+        total = sum(c["count"] for c in classes)
+        split = ("uses the folder's own train/ and val/ split" if table["split_given"] else
+                 f"{table['n_train']} to learn from, {table['n_val']} kept aside to check the model")
+        self.summary.setText(f"{len(classes)} classes, {total} pictures: {split}.")
+        self._show_warnings(table)
+
+    def _show_warnings(self, table: dict) -> None:
+        lines = []
+        few = table.get("few") or []
+        if few:
+            names = ", ".join(f"{c} ({n})" for c, n in few)
+            lines.append(f"⚠ Few pictures in {names}: 10 or more per class work much better.")
+        imb = table.get("imbalance")
+        if imb:
+            lines.append(f"⚠ Unbalanced: {imb['largest']} has {imb['largest_count']} pictures but "
+                         f"{imb['smallest']} only {imb['smallest_count']}; the model may favour {imb['largest']}.")
+        skipped = table.get("skipped") or []
+        if skipped:
+            lines.append(f"⚠ {len(skipped)} file{'s' if len(skipped) != 1 else ''} will be skipped "
+                         "(not pictures, damaged, or outside a class folder).")
+        self.warnings.setText("\n".join(lines))
+        self.warnings.setVisible(bool(lines))
+        self.skipped.clear()
+        for path, reason in skipped:
+            try:
+                shown = str(Path(path).relative_to(self.folder))
+            except ValueError:
+                shown = path
+            self.skipped.addItem(f"{shown} — {reason}")
+            self.skipped.item(self.skipped.count() - 1).setToolTip(f"{path}\n{reason}")
+        self.skipped_toggle.setText(f"Show the {len(skipped)} skipped file{'s' if len(skipped) != 1 else ''}")
+        self.skipped_toggle.setVisible(bool(skipped))
+        self.skipped_toggle.setChecked(False)
+        self.skipped.hide()
+
+    def _toggle_skipped(self, shown: bool) -> None:
+        self.skipped.setVisible(shown)
+        self.skipped_toggle.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+        n = self.skipped.count()
+        self.skipped_toggle.setText(f"{'Hide' if shown else 'Show'} the {n} skipped file{'s' if n != 1 else ''}")
+
+    def set_thumbnails(self, folder: str, name: str, images: list[QImage]) -> None:
+        if folder != self.folder or name not in self._rows:
+            return
+        item = self.table.item(self._rows[name], 2)
+        if item is not None:
+            item.setIcon(strip(images))
+            item.setSizeHint(QSize(STRIP * (THUMB + 4), THUMB + 4))
+
+    def class_names(self) -> list[str]:
+        return [self.table.item(r, 0).text() for r in range(self.table.rowCount())]

@@ -1,0 +1,129 @@
+"""The live training plot: training and validation loss above, validation accuracy below, one
+point per epoch, growing as epochs end. Redraws are batched: cached features can finish dozens of
+epochs within a few milliseconds, and one redraw per burst is enough for the eye."""
+from __future__ import annotations
+
+import math
+
+import pyqtgraph as pg
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QColor, QFont
+
+from monster_studio.ui import style
+
+
+def _pen(colour: str, width: float = 2.2, dash: bool = False):
+    pen = pg.mkPen(QColor(colour), width=width)
+    if dash:
+        from PySide6.QtCore import Qt
+
+        pen.setStyle(Qt.PenStyle.DashLine)
+    return pen
+
+
+class LossPlot(pg.GraphicsLayoutWidget):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setBackground("w")
+        self.setMinimumSize(300, 240)
+        self.ci.layout.setSpacing(4)
+        self.ci.setContentsMargins(6, 6, 10, 6)
+        axis_pen = pg.mkPen(QColor(style.MUTED))
+        font = QFont()
+        font.setPointSizeF(8.5)
+
+        self.loss = self.addPlot(row=0, col=0)
+        self.accuracy = self.addPlot(row=1, col=0)
+        self.ci.layout.setRowStretchFactor(0, 3)
+        self.ci.layout.setRowStretchFactor(1, 2)
+        for plot, label in ((self.loss, "loss"), (self.accuracy, "accuracy %")):
+            plot.showGrid(x=True, y=True, alpha=0.15)
+            plot.setMenuEnabled(False)
+            plot.setMouseEnabled(x=False, y=False)
+            plot.hideButtons()
+            for name in ("left", "bottom"):
+                ax = plot.getAxis(name)
+                ax.setPen(axis_pen)
+                ax.setTextPen(axis_pen)
+                ax.setTickFont(font)
+            plot.setLabel("left", label, color=style.MUTED)
+        self.accuracy.setLabel("bottom", "epoch", color=style.MUTED)
+        self.accuracy.setXLink(self.loss)
+        self.accuracy.setYRange(-4, 112, padding=0)
+        self.accuracy.getAxis("left").setStyle(hideOverlappingLabels=False)
+        self.accuracy.getAxis("left").setTicks([[(v, f"{v}") for v in (0, 25, 50, 75, 100)]])
+        self.loss.getAxis("bottom").setStyle(showValues=False)
+        legend = self.loss.addLegend(offset=(-10, 8), labelTextColor=style.INK, brush=pg.mkBrush(255, 255, 255, 210))
+        legend.setLabelTextSize("8.5pt")
+        self.train_curve = self.loss.plot([], [], pen=_pen(style.TRAIN_LOSS), name="training loss",
+                                          symbol="o", symbolSize=4, symbolBrush=style.TRAIN_LOSS,
+                                          symbolPen=None, connect="finite")
+        self.val_curve = self.loss.plot([], [], pen=_pen(style.VAL_LOSS), name="validation loss",
+                                        symbol="o", symbolSize=4, symbolBrush=style.VAL_LOSS,
+                                        symbolPen=None, connect="finite")
+        acc_legend = self.accuracy.addLegend(offset=(-10, -8), labelTextColor=style.INK,
+                                             brush=pg.mkBrush(255, 255, 255, 210))
+        acc_legend.setLabelTextSize("8.5pt")
+        self.acc_curve = self.accuracy.plot([], [], pen=_pen(style.VAL_ACCURACY), name="validation accuracy",
+                                            symbol="o", symbolSize=4, symbolBrush=style.VAL_ACCURACY,
+                                            symbolPen=None, connect="finite")
+        self._marks: list = []
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(40)
+        self._timer.timeout.connect(self.flush)
+        self.clear_points()
+
+    def clear_points(self) -> None:
+        self.x: list[int] = []
+        self.train_loss: list[float] = []
+        self.val_loss: list[float] = []
+        self.val_accuracy: list[float] = []
+        self._stage = "head"
+        for mark in self._marks:
+            self.loss.removeItem(mark)
+        self._marks = []
+        self.flush()
+
+    def add_epoch(self, e: dict) -> None:
+        step = e.get("step") or len(self.x) + 1
+        if e.get("stage", "head") != self._stage:
+            self._stage = e["stage"]
+            line = pg.InfiniteLine(pos=step - 0.5, angle=90, pen=_pen(style.MUTED, 1, dash=True),
+                                   label="fine-tuning ", labelOpts={"position": 0.55, "color": style.INK,
+                                                                  "anchors": [(1, 0.5), (1, 0.5)]})
+            self.loss.addItem(line)
+            self._marks.append(line)
+        self.x.append(step)
+        self.train_loss.append(_finite(e["train_loss"]))
+        self.val_loss.append(_finite(e["val_loss"]))
+        self.val_accuracy.append(_finite(e["val_accuracy"]) * 100)
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def flush(self) -> None:
+        self.train_curve.setData(self.x, self.train_loss)
+        self.val_curve.setData(self.x, self.val_loss)
+        self.acc_curve.setData(self.x, self.val_accuracy)
+        last = max(self.x[-1] if self.x else 0, 5)
+        self.loss.setXRange(0.5, last + 0.5, padding=0)
+        step = next(s for s in (1, 2, 5, 10, 20, 50, 100, 200, 500) if last / s <= 10)
+        ticks = [(v, str(v)) for v in range(step, last + 1, step)]
+        for plot in (self.loss, self.accuracy):
+            plot.getAxis("bottom").setTicks([ticks, []])
+
+    def point_count(self) -> int:
+        """Points drawn per curve (after any pending redraw)."""
+        if self._timer.isActive():
+            self._timer.stop()
+            self.flush()
+        data = self.train_curve.getData()[0]
+        return 0 if data is None else len(data)
+
+
+def _finite(v) -> float:
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        return math.nan
+    return v if math.isfinite(v) else math.nan

@@ -1,0 +1,93 @@
+"""One classified picture: its thumbnail, the top guesses with confidence bars, the winner highlighted."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontMetrics, QImage, QPixmap
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QProgressBar, QSizePolicy, QVBoxLayout
+
+from monster_studio.ui.style import role, set_prop
+
+CARD_WIDTH = 220
+THUMB = 196
+TOP = 3
+
+
+def elided(text: str, widget, width: int, mode=Qt.TextElideMode.ElideMiddle) -> str:
+    return QFontMetrics(widget.font()).elidedText(text, mode, width)
+
+
+class PredictionCard(QFrame):
+    def __init__(self, path: str, parent=None) -> None:
+        super().__init__(parent)
+        self.path = path
+        self.setObjectName("card")
+        self.setProperty("state", "waiting")
+        self.setFixedWidth(CARD_WIDTH)
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        self.setToolTip(path)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(10, 10, 10, 10)
+        box.setSpacing(6)
+        self.picture = QLabel("…")
+        self.picture.setFixedSize(THUMB, THUMB)
+        self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.picture.setStyleSheet("background: #f1eff7; border-radius: 6px; color: #8a84a0;")
+        box.addWidget(self.picture, 0, Qt.AlignmentFlag.AlignHCenter)
+        self.name = QLabel(elided(Path(path).name, self, THUMB))
+        role(self.name, "hint")
+        box.addWidget(self.name)
+        self.verdict = QLabel("Waiting…")
+        self.verdict.setObjectName("verdict")
+        self.verdict.setWordWrap(True)
+        box.addWidget(self.verdict)
+        self._grid = QGridLayout()
+        self._grid.setHorizontalSpacing(8)
+        self._grid.setVerticalSpacing(4)
+        self._grid.setColumnStretch(1, 1)
+        box.addLayout(self._grid)
+        self.labels: list[str] = []
+        self.bars: list[QProgressBar] = []
+        self.result: dict | None = None
+
+    def show_result(self, result: dict) -> None:
+        """A prediction dict from the worker: top guesses, or a reason the picture was skipped."""
+        self.result = result
+        thumb = result.get("thumb")
+        if isinstance(thumb, QImage) and not thumb.isNull():
+            pm = QPixmap.fromImage(thumb).scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
+                                                 Qt.TransformationMode.SmoothTransformation)
+            self.picture.setPixmap(pm)
+        if "reason" in result:
+            set_prop(self, "state", "skipped")
+            self.picture.setText("✕")
+            self.verdict.setText("Not classified")
+            set_prop(self.verdict, "state", "skipped")
+            why = QLabel(result["reason"].capitalize())
+            why.setWordWrap(True)
+            role(why, "hint")
+            self._grid.addWidget(why, 0, 0, 1, 2)
+            return
+        set_prop(self, "state", "done")
+        top = result["top"][:TOP]
+        self.verdict.setText(elided(top[0][0], self.verdict, THUMB, Qt.TextElideMode.ElideRight))
+        self.verdict.setToolTip(top[0][0])
+        for row, (label, prob) in enumerate(top):
+            name = QLabel(elided(label, self, 96, Qt.TextElideMode.ElideRight))
+            name.setToolTip(label)
+            bar = QProgressBar()
+            bar.setRange(0, 1000)
+            bar.setValue(round(prob * 1000))
+            bar.setFormat(f"{prob * 100:.0f}%" if prob >= 0.01 else "<1%")
+            bar.setToolTip(f"{label}: {prob * 100:.1f}% confident")
+            if row == 0:
+                name.setStyleSheet("font-weight: 600;")
+                role(bar, "winner")
+            else:
+                role(name, "hint")
+                role(bar, "confidence")
+            self._grid.addWidget(name, row, 0)
+            self._grid.addWidget(bar, row, 1)
+            self.labels.append(label)
+            self.bars.append(bar)

@@ -1,0 +1,128 @@
+"""Every classified picture as a row (file, class, confidence, runner-up, folder), sortable and
+filterable, with Export CSV. Rows arrive in bursts; they are added in batches to keep the window smooth."""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, QTimer
+
+COLUMNS = ("File", "Class", "Confidence", "Runner-up", "Folder")
+SORT_ROLE = Qt.ItemDataRole.UserRole
+
+
+class ResultsModel(QAbstractTableModel):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.rows: list[dict] = []
+        self._pending: list[dict] = []
+        self._flush_timer = QTimer(self)
+        self._flush_timer.setSingleShot(True)
+        self._flush_timer.setInterval(40)
+        self._flush_timer.timeout.connect(self.flush)
+
+    # -- filling
+    def append(self, result: dict) -> None:
+        self._pending.append(result)
+        if not self._flush_timer.isActive():
+            self._flush_timer.start()
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        batch, self._pending = self._pending, []
+        first = len(self.rows)
+        self.beginInsertRows(QModelIndex(), first, first + len(batch) - 1)
+        self.rows.extend(batch)
+        self.endInsertRows()
+
+    def clear(self) -> None:
+        self._pending.clear()
+        self.beginResetModel()
+        self.rows.clear()
+        self.endResetModel()
+
+    # -- Qt model
+    def rowCount(self, parent=None) -> int:
+        return 0 if parent is not None and parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=None) -> int:
+        return 0 if parent is not None and parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        r = self.rows[index.row()]
+        col = index.column()
+        path = Path(r["path"])
+        skipped = "reason" in r
+        if role in (Qt.ItemDataRole.DisplayRole, SORT_ROLE):
+            if col == 0:
+                return path.name
+            if col == 1:
+                return "(not classified)" if skipped else r["label"]
+            if col == 2:
+                if skipped:
+                    return -1.0 if role == SORT_ROLE else r["reason"]
+                return r["confidence"] if role == SORT_ROLE else f"{r['confidence'] * 100:.1f}%"
+            if col == 3:
+                if skipped or len(r["top"]) < 2:
+                    return ""
+                label, p = r["top"][1]
+                return p if role == SORT_ROLE else f"{label} ({p * 100:.0f}%)"
+            if col == 4:
+                return str(path.parent)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return r.get("reason") or str(path)
+        if role == Qt.ItemDataRole.TextAlignmentRole and col == 2 and not skipped:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole and skipped:
+            from PySide6.QtGui import QColor
+
+            return QColor("#b3261e")
+        return None
+
+    # -- export
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for r in self.rows:
+            if "label" in r:
+                out[r["label"]] = out.get(r["label"], 0) + 1
+        return dict(sorted(out.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    def write_csv(self, path: str | Path) -> int:
+        self.flush()
+        top_n = max((len(r.get("top", [])) for r in self.rows), default=0)
+        header = ["path", "class", "confidence"]
+        for i in range(2, top_n + 1):
+            header += [f"class_{i}", f"confidence_{i}"]
+        header.append("note")
+        with open(path, "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(header)
+            for r in self.rows:
+                if "reason" in r:
+                    w.writerow([r["path"], "", ""] + [""] * (2 * max(0, top_n - 1)) + [r["reason"]])
+                    continue
+                row = [r["path"], r["label"], f"{r['confidence']:.4f}"]
+                for label, p in r["top"][1:top_n]:
+                    row += [label, f"{p:.4f}"]
+                row += [""] * (len(header) - 1 - len(row))
+                w.writerow(row + [""])
+        return len(self.rows)
+
+
+class ResultsProxy(QSortFilterProxyModel):
+    """Sorts by the numbers behind the text; the filter matches file, class and folder."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setSortRole(SORT_ROLE)
+        self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.setFilterKeyColumn(-1)
+        self.setDynamicSortFilter(True)

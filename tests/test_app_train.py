@@ -1,0 +1,95 @@
+"""The Train page on the real main window: choose the sample folder, train, watch the plot and
+the summary, save the model and open it again, and the one-click sample run."""
+# ruff: noqa: F811  (the fixtures are imported from test_app_support and used as parameters)
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings, Qt, QThread
+from test_app_support import TRAIN_MS, Events, app_settings, choose_folder, open_window, window  # noqa: F401
+
+from monster_studio.core import modelfile
+from monster_studio.ui.main_window import CLASSIFY, TRAIN
+
+
+def test_train_on_the_sample_then_save_and_reopen(qtbot, window, sample_dir, tmp_path):
+    w, tp, cp = window, window.train_page, window.classify_page
+    choose_folder(qtbot, w, sample_dir)
+    assert tp.classes.class_names() == ["cyclops", "ghost", "mummy", "slime", "vampire"]
+    assert "120 pictures" in tp.classes.summary.text()
+    assert tp.train_button.isEnabled()
+
+    events, threads = Events(w.worker), set()
+    # DirectConnection on purpose: this records the thread the worker's tasks really run on
+    w.worker.started.connect(lambda task: threads.add(QThread.currentThread()), Qt.ConnectionType.DirectConnection)
+    tp.epochs.setValue(6)
+    assert w.train_action.shortcut().toString() == "Ctrl+T"
+    w.train_action.trigger()
+    assert tp.state == "training" and tp.stop_button.isEnabled() and not tp.train_button.isEnabled()
+    (summary,) = events.wait(qtbot, "finished")
+    qtbot.waitUntil(lambda: tp.state == "idle" and tp.has_model)
+    assert threads == {w.host.thread}, "model work must run on the worker thread only"
+    epochs = [e for (e,) in events.of("epochEnd")]
+    phases = [name for name, _ in events.of("phase")]
+    assert phases[:2] == ["scan", "scan"] and "features" in phases and "train" in phases
+    assert 1 <= len(epochs) <= 6
+    assert tp.plot.point_count() == len(epochs)  # one point per epoch, on all three curves
+    assert len(tp.plot.val_accuracy) == len(tp.plot.val_loss) == len(epochs)
+    text = tp.summary.text()
+    assert "of 25" in text and "cyclops" in text and "Right when it says so" in text
+    assert summary["metrics"]["val_accuracy"] >= 0.6  # five very different monsters
+    assert tp.save_button.isEnabled() and tp.try_button.isEnabled() and w.save_action.isEnabled()
+    # the Classify page lists the fresh model first and uses it
+    assert cp.selected_key() == "trained"
+
+    target = tmp_path / "monsters.monster"
+    tp.request_save(str(tmp_path / "monsters"))  # the suffix is added
+    (saved,) = events.wait(qtbot, "saved", timeout=30_000)
+    assert saved == str(target) and target.is_file()
+    assert str(target) in QSettings().value("models/recent", [])
+    assert modelfile.load(target).classes == ["cyclops", "ghost", "mummy", "slime", "vampire"]
+
+    # "Try it" opens the Classify page; then open the saved file as a model
+    qtbot.mouseClick(tp.try_button, Qt.MouseButton.LeftButton)
+    assert w.current_page() == CLASSIFY
+    cp.open_model(str(target))
+    (ready,) = events.wait(qtbot, "modelReady", lambda info: info["kind"] == "file", timeout=30_000)
+    assert ready["classes"] == ["cyclops", "ghost", "mummy", "slime", "vampire"]
+    assert "Knows 5 classes" in cp.model_label.text()
+    assert cp.selected_key() == f"file:{target}"
+
+
+def test_try_the_sample_monsters_ends_on_the_classify_page(qtbot, window, tmp_path):
+    w, tp, cp = window, window.train_page, window.classify_page
+    w.show_page(TRAIN)
+    events = Events(w.worker)
+    tp.start_sample(str(tmp_path / "sample-monsters"), per_class=8)
+    assert tp.state == "training" and not tp.sample_button.isEnabled()
+    events.wait(qtbot, "classifyDone")
+    assert (tmp_path / "sample-monsters" / "vampire").is_dir()
+    assert tp.classes.class_names() == ["cyclops", "ghost", "mummy", "slime", "vampire"]
+    assert w.current_page() == CLASSIFY
+    assert cp.selected_key() == "trained"
+    qtbot.waitUntil(lambda: len(cp.card_order) == 10 and all(c.result for c in cp.card_order))
+    assert all(c.labels and c.labels[0] in tp.classes.class_names() for c in cp.card_order)
+
+
+def test_settings_are_remembered(qtbot, app_settings, sample_dir):
+    w = open_window(qtbot)
+    tp = w.train_page
+    choose_folder(qtbot, w, sample_dir)
+    tp.epochs.setValue(17)
+    tp.val_share.setValue(30)
+    tp.advanced_toggle.setChecked(True)
+    tp.seed.setValue(42)
+    w.resize(1234, 777)
+    w.show_page(CLASSIFY)
+    w.close()
+    assert not w.host.thread.isRunning()
+
+    again = open_window(qtbot)
+    tp2 = again.train_page
+    assert tp2.folder == str(sample_dir)
+    assert (tp2.epochs.value(), tp2.val_share.value(), tp2.seed.value()) == (17, 30, 42)
+    assert not tp2.advanced.isHidden() and again.current_page() == CLASSIFY
+    assert not QSettings().value("window/geometry").isEmpty()  # (the offscreen screen clamps sizes)
+    qtbot.waitUntil(lambda: tp2.folder_ok, timeout=30_000)  # the remembered folder is read again
+    again.close()

@@ -1,0 +1,64 @@
+"""The worker's small parts: time left per phase, the class warnings, and what Stop drops."""
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+from test_app_support import Events
+
+from monster_studio.worker import Eta, WorkerThread, class_warnings, eta_text
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def test_eta_from_the_rate_so_far():
+    clock = Clock()
+    eta = Eta(clock)
+    assert eta.update(40, 100) is None  # the starting point (40 were found in the cache)
+    clock.t = 2.0
+    assert abs(eta.update(60, 100) - 4.0) < 1e-6  # 20 in 2 s -> 40 more take 4 s
+    clock.t = 4.0
+    assert abs(eta.update(80, 100) - 2.0) < 1e-6
+    eta.reset()
+    assert eta.update(5, 10) is None
+
+
+def test_eta_in_words():
+    assert eta_text(None) == "" and eta_text(-1) == ""
+    assert eta_text(0.4) == "almost done"
+    assert eta_text(12.4) == "about 12 s left"
+    assert eta_text(125) == "about 2 min 05 s left"
+    assert eta_text(3 * 3600 + 600) == "about 3 h 10 min left"
+
+
+def test_class_warnings():
+    w = class_warnings({"cat": 40, "dog": 8, "fox": 12})
+    assert w["few"] == [("dog", 8)]
+    assert w["imbalance"] == {"largest": "cat", "largest_count": 40, "smallest": "dog", "smallest_count": 8}
+    assert class_warnings({"a": 20, "b": 10}) == {"few": [], "imbalance": None}
+
+
+class Asker(QObject):
+    scan = Signal(str, float, int)
+
+
+def test_stop_drops_what_was_asked_before_it(qtbot, sample_dir, tmp_path):
+    host = WorkerThread()
+    try:
+        events = Events(host.worker)
+        ask = Asker()
+        ask.scan.connect(host.worker.scanFolder)
+        for _ in range(3):
+            ask.scan.emit(str(sample_dir), 0.2, 0)
+        host.worker.stop()
+        ask.scan.emit(str(sample_dir), 0.2, 0)  # asked after the Stop: it runs
+        qtbot.waitUntil(lambda: len(events.of("idle")) == 4, timeout=60_000)
+        outcomes = [outcome for task, outcome in events.of("idle")]
+        assert outcomes[-1] == "ok" and len(events.of("scanned")) <= 2
+        assert outcomes[:3].count("stopped") >= 2  # the first may have finished before the Stop came
+    finally:
+        assert host.shutdown()
