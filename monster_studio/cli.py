@@ -59,7 +59,7 @@ def _fail(message: str, code: int = 1) -> int:
 def cmd_train(args) -> int:
     from monster_studio.core import modelfile, training
     from monster_studio.core.events import (Cancel, DownloadProgress, EpochEnd, FeatureProgress, Finished,
-                                            Phase, ScanDone)
+                                            Phase, ScanDone, ScanProgress, StepProgress)
 
     if not args.out.endswith(modelfile.SUFFIX):
         args.out += modelfile.SUFFIX
@@ -77,6 +77,12 @@ def cmd_train(args) -> int:
             say(f"{len(ev.classes)} classes: " + ", ".join(f"{c} ({n})" for c, n in ev.counts.items())
                 + f"; {ev.n_train} for training, {ev.n_val} for validation"
                 + (" (split as given by train/ and val/)" if ev.split_given else ""))
+            for line in ev.warnings:
+                say(f"warning: {line}")
+        elif isinstance(ev, ScanProgress):
+            progress.update(ev.done, ev.total, " files")
+        elif isinstance(ev, StepProgress):
+            progress.update(ev.done, ev.total, " steps")
         elif isinstance(ev, DownloadProgress):
             progress.update(ev.done_bytes / 1e6, ev.total_bytes / 1e6, " MB")
         elif isinstance(ev, FeatureProgress):

@@ -29,8 +29,6 @@ from PySide6.QtGui import QImage
 
 log = logging.getLogger(__name__)
 
-FEW_PICTURES = 10  # fewer pictures than this in a class earns a warning
-IMBALANCE = 3.0  # largest class / smallest class above this earns a warning
 THUMBS_PER_CLASS = 6
 CLASS_THUMB_PX = 56
 CARD_THUMB_PX = 192
@@ -265,10 +263,14 @@ class Worker(QObject):
 
     def _forward(self, event) -> bool:
         """Re-emit the events every long job shares; False for events the caller handles."""
-        from monster_studio.core.events import DownloadProgress, FeatureProgress, Phase
+        from monster_studio.core.events import DownloadProgress, FeatureProgress, Phase, ScanProgress, StepProgress
 
         if isinstance(event, Phase):
             self._phase(event.name, event.text)
+        elif isinstance(event, ScanProgress):
+            self._progress("scan", event.done, event.total)
+        elif isinstance(event, StepProgress):
+            self._progress(event.stage, event.done, event.total)
         elif isinstance(event, DownloadProgress):
             self._progress("download", event.done_bytes, event.total_bytes)
         elif isinstance(event, FeatureProgress):
@@ -311,11 +313,17 @@ class Worker(QObject):
         from monster_studio.core import dataset, images
 
         self._phase("scan", "Reading the folder")
-        ds = dataset.scan(path, val_split, seed, self._task.cancel)
+        steps = dataset.scan_steps(path, val_split, seed, self._task.cancel)
+        while True:
+            try:
+                self._forward(next(steps))
+            except StopIteration as stop:
+                ds = stop.value
+                break
         counts = ds.counts()
         table = {"folder": str(path), "classes": [{"name": c, "count": counts[c]} for c in ds.classes],
                  "n_train": len(ds.train), "n_val": len(ds.val), "split_given": ds.split_given,
-                 "skipped": [(s.path, s.reason) for s in ds.skipped], **class_warnings(counts)}
+                 "skipped": [(s.path, s.reason) for s in ds.skipped], **ds.warnings()}
         self._emit(self.scanned, table)
         for label, name in enumerate(ds.classes):
             thumbs = []
@@ -546,18 +554,6 @@ _DOING = {"scan": "reading the folder", "train": "training", "save": "saving the
           "import": "importing the weights file", "start": "starting"}
 
 
-def class_warnings(counts: dict[str, int]) -> dict:
-    few = [(c, n) for c, n in counts.items() if n < FEW_PICTURES]
-    imbalance = None
-    if counts:
-        big = max(counts, key=counts.get)
-        small = min(counts, key=counts.get)
-        if counts[small] > 0 and counts[big] / counts[small] > IMBALANCE:
-            imbalance = {"largest": big, "largest_count": counts[big], "smallest": small,
-                         "smallest_count": counts[small]}
-    return {"few": few, "imbalance": imbalance}
-
-
 def _summary(event, settings) -> dict:
     from monster_studio.core import backbones
 
@@ -627,4 +623,4 @@ class WorkerThread:
         return ended
 
 
-__all__ = ["Worker", "WorkerThread", "Eta", "eta_text", "qimage", "class_warnings", "versions", "TRAINED"]
+__all__ = ["Worker", "WorkerThread", "Eta", "eta_text", "qimage", "versions", "TRAINED"]

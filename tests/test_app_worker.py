@@ -4,7 +4,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 from test_app_support import Events
 
-from monster_studio.worker import Eta, WorkerThread, class_warnings, eta_text
+from monster_studio.worker import Eta, WorkerThread, eta_text
 
 
 class Clock:
@@ -33,13 +33,6 @@ def test_eta_in_words():
     assert eta_text(12.4) == "about 12 s left"
     assert eta_text(125) == "about 2 min 05 s left"
     assert eta_text(3 * 3600 + 600) == "about 3 h 10 min left"
-
-
-def test_class_warnings():
-    w = class_warnings({"cat": 40, "dog": 8, "fox": 12})
-    assert w["few"] == [("dog", 8)]
-    assert w["imbalance"] == {"largest": "cat", "largest_count": 40, "smallest": "dog", "smallest_count": 8}
-    assert class_warnings({"a": 20, "b": 10}) == {"few": [], "imbalance": None}
 
 
 class Asker(QObject):

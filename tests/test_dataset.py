@@ -178,3 +178,42 @@ def test_scan_can_be_cancelled(sample_dir):
     cancel.set()
     with pytest.raises(Cancelled):
         scan(sample_dir, cancel=cancel)
+
+
+def _dataset_with(counts: dict[str, int]):
+    from monster_studio.core.dataset import Dataset, Picture
+
+    classes = list(counts)
+    train = [Picture(Path(f"{c}/{i}.png"), k) for k, c in enumerate(classes) for i in range(counts[c])]
+    return Dataset(Path("."), classes, train, [])
+
+
+def test_warnings_for_few_pictures_and_imbalance():
+    w = _dataset_with({"cat": 40, "dog": 8, "fox": 12}).warnings()
+    assert w["few"] == [("dog", 8)]
+    assert w["imbalance"] == {"largest": "cat", "largest_count": 40, "smallest": "dog", "smallest_count": 8}
+    assert _dataset_with({"a": 20, "b": 10}).warnings() == {"few": [], "imbalance": None}
+    lines = _dataset_with({"cat": 40, "dog": 8}).warning_lines()
+    assert len(lines) == 2 and "'dog' has only 8" in lines[0] and "lean towards 'cat'" in lines[1]
+
+
+def test_scan_reports_progress(tmp_path):
+    from monster_studio.core.dataset import scan_steps
+    from monster_studio.core.events import ScanProgress
+
+    for cls in ("a", "b"):
+        (tmp_path / cls).mkdir()
+        for i in range(60):
+            Image.new("RGB", (8, 8), (i, 0, 0)).save(tmp_path / cls / f"{i}.png")
+    steps = scan_steps(tmp_path)
+    events = []
+    while True:
+        try:
+            events.append(next(steps))
+        except StopIteration as stop:
+            ds = stop.value
+            break
+    assert all(isinstance(e, ScanProgress) and e.total == 120 for e in events)
+    assert events[0].done == 0 and events[-1].done == 120 and len(events) >= 4
+    assert [e.done for e in events] == sorted(e.done for e in events)
+    assert len(ds.train) + len(ds.val) == 120

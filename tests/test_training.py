@@ -9,7 +9,7 @@ import torch
 
 from monster_studio.core import features, predict, training
 from monster_studio.core.events import (Cancel, EpochEnd, FeatureProgress, Finished, Phase, ScanDone,
-                                        Skipped)
+                                        ScanProgress, Skipped, StepProgress)
 
 
 def run(data, cancel=None, **kw):
@@ -23,9 +23,10 @@ def trained(sample_dir):
 
 
 def test_events_tell_the_whole_story(trained, sample_dir):
-    kinds = [type(e) for e in trained]
+    kinds = [type(e) for e in trained if not isinstance(e, ScanProgress)]
     assert kinds[0] is Phase and kinds[1] is ScanDone and kinds[-1] is Finished
-    scan = trained[1]
+    scan = next(e for e in trained if isinstance(e, ScanDone))
+    assert [e.done for e in trained if isinstance(e, ScanProgress)][-1] == 120
     assert scan.classes == ["cyclops", "ghost", "mummy", "slime", "vampire"]
     assert scan.counts == {c: 24 for c in scan.classes} and (scan.n_train, scan.n_val) == (95, 25)
     progress = [e for e in trained if isinstance(e, FeatureProgress)]
@@ -99,6 +100,8 @@ def test_finetune_trains_the_last_stage(sample_dir):
     events = run(sample_dir, epochs=5, finetune=True, finetune_epochs=1)
     tuned = [e for e in events if isinstance(e, EpochEnd) and e.stage == "finetune"]
     assert len(tuned) == 1
+    steps = [e for e in events if isinstance(e, StepProgress)]
+    assert steps[-1].done == steps[-1].total and len(steps) > 10  # progress inside the stage, for an ETA
     model = events[-1].model
     assert model.backbone_state is not None
     assert events[-1].metrics["val_accuracy"] >= 0.8

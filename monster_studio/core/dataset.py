@@ -12,11 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from monster_studio.core import images
-from monster_studio.core.events import Cancel, Skipped
+from collections.abc import Iterator
+
+from monster_studio.core.events import Cancel, ScanProgress, Skipped
 
 SPLIT_TRAIN = ("train", "training")
 SPLIT_VAL = ("val", "valid", "validation", "test")
 MIN_CLASSES = 2
+FEW_PICTURES = 10  # a class with fewer usable pictures than this earns a warning
+IMBALANCE = 3.0  # largest class / smallest class above this earns a warning
 
 
 class DatasetError(Exception):
@@ -41,6 +45,26 @@ class Dataset:
     def counts(self) -> dict[str, int]:
         n = Counter(p.label for p in self.train + self.val)
         return {c: n[i] for i, c in enumerate(self.classes)}
+
+    def warnings(self) -> dict:
+        """What a user should know before training: classes with few pictures, strong imbalance."""
+        counts = self.counts()
+        few = [(c, n) for c, n in counts.items() if n < FEW_PICTURES]
+        imbalance = None
+        big, small = max(counts, key=counts.get), min(counts, key=counts.get)
+        if counts[small] > 0 and counts[big] / counts[small] > IMBALANCE:
+            imbalance = {"largest": big, "largest_count": counts[big], "smallest": small,
+                         "smallest_count": counts[small]}
+        return {"few": few, "imbalance": imbalance}
+
+    def warning_lines(self) -> list[str]:
+        w = self.warnings()
+        out = [f"'{c}' has only {n} picture(s); {FEW_PICTURES} or more per class work better" for c, n in w["few"]]
+        if w["imbalance"]:
+            i = w["imbalance"]
+            out.append(f"'{i['largest']}' has {i['largest_count']} pictures but '{i['smallest']}' only "
+                       f"{i['smallest_count']}; the model will lean towards '{i['largest']}'")
+        return out
 
     def examples(self, label: int, k: int = 6) -> list[Path]:
         """A few pictures of one class, for thumbnails."""
@@ -70,20 +94,30 @@ def _files_under(folder: Path) -> list[Path]:
     return out
 
 
-def _usable(files: list[Path], skipped: list[Skipped], cancel: Cancel | None) -> list[Path]:
-    good = []
-    for f in files:
-        if cancel is not None:
-            cancel.check()
-        if images.is_litter(f):
-            continue
-        try:
-            images.probe(f)
-        except images.BadPicture as exc:
-            skipped.append(Skipped(str(f), str(exc)))
-            continue
-        good.append(f)
-    return good
+class _Checker:
+    """Checks file headers one by one, reporting progress every few dozen files."""
+
+    def __init__(self, total: int, cancel: Cancel | None) -> None:
+        self.total, self.done, self.cancel = total, 0, cancel
+        self.skipped: list[Skipped] = []
+
+    def usable(self, files: list[Path]) -> Iterator[ScanProgress]:
+        good = []
+        for f in files:
+            if self.cancel is not None:
+                self.cancel.check()
+            self.done += 1
+            if self.done % 50 == 0:
+                yield ScanProgress(self.done, self.total)
+            if images.is_litter(f):
+                continue
+            try:
+                images.probe(f)
+            except images.BadPicture as exc:
+                self.skipped.append(Skipped(str(f), str(exc)))
+                continue
+            good.append(f)
+        return good
 
 
 def _find_split(root: Path) -> tuple[Path, Path] | None:
@@ -95,19 +129,29 @@ def _find_split(root: Path) -> tuple[Path, Path] | None:
     return None
 
 
-def _class_files(top: Path, skipped: list[Skipped], cancel: Cancel | None) -> dict[str, list[Path]]:
-    out = {}
-    for d in _subdirs(top):
-        out[d.name] = _usable(_files_under(d), skipped, cancel)
-    for f in sorted(top.iterdir()):
-        if f.is_file() and not images.is_litter(f):
-            skipped.append(Skipped(str(f), "not inside a class folder (put it in one subfolder per kind)"))
-    return out
+def _class_folders(top: Path) -> tuple[dict[str, list[Path]], list[Skipped]]:
+    """Every file under each class folder; loose files beside them are reported."""
+    files = {d.name: _files_under(d) for d in _subdirs(top)}
+    stray = [Skipped(str(f), "not inside a class folder (put it in one subfolder per kind)")
+             for f in sorted(top.iterdir()) if f.is_file() and not images.is_litter(f)]
+    return files, stray
 
 
 def scan(root: str | os.PathLike, val_split: float = 0.2, seed: int = 0,
          cancel: Cancel | None = None) -> Dataset:
-    """Read the folder's layout and check every file's header (cheap); no picture is decoded."""
+    """`scan_steps` without the progress events."""
+    gen = scan_steps(root, val_split, seed, cancel)
+    while True:
+        try:
+            next(gen)
+        except StopIteration as stop:
+            return stop.value
+
+
+def scan_steps(root: str | os.PathLike, val_split: float = 0.2, seed: int = 0,
+               cancel: Cancel | None = None) -> Iterator[ScanProgress]:
+    """Read the folder's layout and check every file's header (cheap; no picture is decoded).
+    Yields ScanProgress; returns the Dataset (`ds = yield from scan_steps(...)`)."""
     root = Path(root).expanduser()
     if not root.exists():
         raise DatasetError(f"The folder {root} does not exist. Choose a folder that holds one subfolder per class.")
@@ -115,18 +159,22 @@ def scan(root: str | os.PathLike, val_split: float = 0.2, seed: int = 0,
         raise DatasetError(f"{root} is a file, not a folder. Choose a folder that holds one subfolder per class.")
     try:
         split = _find_split(root)
+        listed = [_class_folders(t) for t in (split if split is not None else (root,))]
     except PermissionError as exc:
-        raise DatasetError(f"The folder {root} cannot be read (permission denied).") from exc
-    skipped: list[Skipped] = []
-    try:
-        if split is not None:
-            train_files = _class_files(split[0], skipped, cancel)
-            val_files = _class_files(split[1], skipped, cancel)
-        else:
-            train_files = _class_files(root, skipped, cancel)
-            val_files = {}
-    except PermissionError as exc:
-        raise DatasetError(f"Part of {root} cannot be read ({exc.filename}: permission denied).") from exc
+        raise DatasetError(f"The folder {exc.filename or root} cannot be read (permission denied).") from exc
+    total = sum(len(fs) for files, _ in listed for fs in files.values())
+    checker = _Checker(total, cancel)
+    yield ScanProgress(0, total)
+    found: list[dict[str, list[Path]]] = []
+    for files, stray in listed:
+        checker.skipped += stray
+        found.append({})
+        for name, fs in files.items():
+            found[-1][name] = yield from checker.usable(fs)
+    yield ScanProgress(total, total)
+    skipped = checker.skipped
+    train_files = found[0]
+    val_files = found[1] if split is not None else {}
 
     classes = sorted(train_files, key=str.lower)
     if split is not None:

@@ -59,6 +59,22 @@ class ScanDone:
     n_val: int
     skipped: list[Skipped]
     split_given: bool  # True when the folder had train/ and val/ (or test/)
+    warnings: list[str] = field(default_factory=list)  # few pictures, imbalance: in words
+
+
+@dataclass
+class ScanProgress:
+    done: int  # files checked
+    total: int
+
+
+@dataclass
+class StepProgress:
+    """Progress inside a stage that has no finer event of its own (fine-tuning: decoding, batches)."""
+
+    stage: str
+    done: int
+    total: int
 
 
 @dataclass

@@ -20,7 +20,7 @@ from torch import nn
 
 from monster_studio.core import backbones, dataset, features, images, weights
 from monster_studio.core.device import pick
-from monster_studio.core.events import Cancel, Cancelled, EpochEnd, Finished, Phase, ScanDone
+from monster_studio.core.events import Cancel, Cancelled, EpochEnd, Finished, Phase, ScanDone, StepProgress
 from monster_studio.core.model import TrainedModel
 
 
@@ -132,7 +132,8 @@ def train_head(head: nn.Linear, train: tuple, val: tuple, settings: TrainSetting
     return best[1]
 
 
-def _decode_all(pictures, cancel, pool, min_side):
+def _decode_all(pictures, cancel, pool, min_side, progress):
+    """Decode once for all fine-tuning epochs; yields after each picture via `progress`."""
     def one(p):
         try:
             return images.load_rgb(p.path, min_side=min_side)
@@ -143,6 +144,7 @@ def _decode_all(pictures, cancel, pool, min_side):
         if cancel is not None:
             cancel.check()
         out.append(img)
+        yield progress(1)
     return out
 
 
@@ -152,9 +154,20 @@ def finetune(net: nn.Module, spec: backbones.Backbone, ds: dataset.Dataset, sett
     pictures (augmented afresh each epoch), at a tenth of the learning rate. Returns the best
     epoch, and the validation logits and labels of the network it leaves (the best one)."""
     pre = spec.preprocess
+    # One progress count for the whole stage: each picture decoded once, then every epoch
+    # a forward and backward pass per training picture and a forward pass per validation one.
+    n = len(ds.train) + len(ds.val)
+    total = n + settings.finetune_epochs * n + len(ds.val)
+    done = 0
+
+    def progress(k: int) -> StepProgress:
+        nonlocal done
+        done += k
+        return StepProgress("finetune", done, total)
+
     with ThreadPoolExecutor(2, "decode") as pool:
-        train_imgs = _decode_all(ds.train, cancel, pool, pre.resize_size)
-        val_imgs = _decode_all(ds.val, cancel, pool, pre.resize_size)
+        train_imgs = yield from _decode_all(ds.train, cancel, pool, pre.resize_size, progress)
+        val_imgs = yield from _decode_all(ds.val, cancel, pool, pre.resize_size, progress)
     train = [(img, p.label) for img, p in zip(train_imgs, ds.train) if img is not None]
     val_x = [pre.center(img) for img in val_imgs if img is not None]
     val_y = torch.tensor([p.label for img, p in zip(val_imgs, ds.val) if img is not None], dtype=torch.long)
@@ -182,12 +195,13 @@ def finetune(net: nn.Module, spec: backbones.Backbone, ds: dataset.Dataset, sett
 
     trainable = lambda: {k: v.detach().clone() for k, v in net.state_dict().items()}  # noqa: E731
     best_loss, _ = validate()
+    yield progress(len(val_x))
     best = (best_loss if len(val_y) else float("inf"), 0, trainable())
     for epoch in range(1, settings.finetune_epochs + 1):
         net.train()
         backbones.batchnorm_eval(net)
         rng.shuffle(train)
-        total = 0.0
+        running = 0.0
         for i in range(0, len(train), bs):
             if cancel is not None:
                 cancel.check()
@@ -198,9 +212,11 @@ def finetune(net: nn.Module, spec: backbones.Backbone, ds: dataset.Dataset, sett
             opt.zero_grad()
             loss.backward()
             opt.step()
-            total += loss.item() * len(chunk)
+            running += loss.item() * len(chunk)
+            yield progress(len(chunk))
         val_loss, val_acc = validate()
-        yield EpochEnd(epoch, settings.finetune_epochs, total / max(1, len(train)), val_loss, val_acc, "finetune")
+        yield progress(len(val_x))
+        yield EpochEnd(epoch, settings.finetune_epochs, running / max(1, len(train)), val_loss, val_acc, "finetune")
         if len(val_y) and val_loss < best[0] - 1e-4:
             best = (val_loss, epoch, trainable())
     net.load_state_dict(best[2])
@@ -239,8 +255,9 @@ def _fit(data_dir, s: TrainSettings, cancel: Cancel | None) -> Iterator:
     t0 = time.perf_counter()
     spec = backbones.get(s.backbone)
     yield Phase("scan", "Reading the folder")
-    ds = dataset.scan(data_dir, s.val_split, s.seed, cancel)
-    yield ScanDone(ds.classes, ds.counts(), len(ds.train), len(ds.val), list(ds.skipped), ds.split_given)
+    ds = yield from dataset.scan_steps(data_dir, s.val_split, s.seed, cancel)
+    yield ScanDone(ds.classes, ds.counts(), len(ds.train), len(ds.val), list(ds.skipped), ds.split_given,
+                   ds.warning_lines())
 
     device = pick(s.device)
     cache = features.FeatureCache(spec, s.seed)
