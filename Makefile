@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml | $(PY)
 	touch $(STAMP)
 
 run: $(STAMP)
+	@$(PY) -m monster_studio.ui.platform_check --install
 	$(VENV)/bin/monster-studio
 
 test: $(STAMP)

@@ -10,7 +10,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from monster_studio import APP_NAME, __version__
-from monster_studio.ui import applog, style
+from monster_studio.ui import applog, platform_check, style
 from monster_studio.ui.settings import ORGANIZATION
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,12 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv if argv is None else argv)
     path = applog.setup()
     log.info("%s %s starting (log: %s)", APP_NAME, __version__, path)
+    missing = platform_check.missing_libraries()
+    if missing:  # Qt would abort with a message that tells a newcomer nothing
+        text = platform_check.advice(missing)
+        log.error(text)
+        print(text, file=sys.stderr)
+        return 1
     QCoreApplication.setOrganizationName(ORGANIZATION)
     QCoreApplication.setApplicationName(APP_NAME)
     app = QApplication.instance() or QApplication(argv or ["monster-studio"])
