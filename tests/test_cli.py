@@ -70,7 +70,7 @@ def test_backbones_and_sample(tmp_path, capsys):
 
 @pytest.mark.parametrize("make_args,words", [
     (lambda t, s: ["train", str(t / "missing"), "--out", str(t / "x")], "does not exist"),
-    (lambda t, s: ["train", str(s / "ghost"), "--out", str(t / "x")], "at least 2"),
+    (lambda t, s: ["train", str(s / "ghost"), "--out", str(t / "x")], "choose the folder above it"),
     (lambda t, s: ["train", str(s), "--out", str(t / "x"), "--backbone", "alexnet"], "Unknown backbone"),
     (lambda t, s: ["classify", str(s / "ghost" / "ghost_000.png"), str(s)], "not a Monster Studio model"),
     (lambda t, s: ["import-weights", "resnet18", str(t / "nothing.pth")], "does not exist"),

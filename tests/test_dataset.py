@@ -136,8 +136,8 @@ def test_one_class_is_not_enough(tmp_path):
 
 
 def test_no_class_folders_at_all(tmp_path):
-    pictures(tmp_path, 3)  # pictures, but not in class folders
-    with pytest.raises(DatasetError, match="at least 2"):
+    pictures(tmp_path, 3)  # pictures, but not in class folders: likely a class folder chosen by mistake
+    with pytest.raises(DatasetError, match=r"not sorted into subfolders.*choose the folder above it"):
         scan(tmp_path)
 
 
@@ -217,3 +217,4 @@ def test_scan_reports_progress(tmp_path):
     assert events[0].done == 0 and events[-1].done == 120 and len(events) >= 4
     assert [e.done for e in events] == sorted(e.done for e in events)
     assert len(ds.train) + len(ds.val) == 120
+

@@ -184,6 +184,12 @@ def scan_steps(root: str | os.PathLike, val_split: float = 0.2, seed: int = 0,
     usable = [c for c in classes if totals[c] > 0]
     if len(usable) < MIN_CLASSES:
         found = ", ".join(f"'{c}'" for c in usable) or "none"
+        loose = [s for s in skipped if s.reason.startswith("not inside a class folder")]
+        if not usable and loose:
+            raise DatasetError(
+                f"The {len(loose)} file(s) in {root} are not sorted into subfolders, one per class. If they are all "
+                f"one kind of picture, choose the folder above it ({root.parent}) with one subfolder per kind; "
+                f"otherwise make one subfolder per kind here and move the pictures into them.")
         raise DatasetError(
             f"{root} needs at least {MIN_CLASSES} subfolders with pictures, one per class "
             f"(found {len(usable)}: {found}). Make one subfolder per kind of picture and put the pictures in them.")

@@ -46,6 +46,7 @@ class LossPlot(pg.GraphicsLayoutWidget):
                 ax.setPen(axis_pen)
                 ax.setTextPen(axis_pen)
                 ax.setTickFont(font)
+                ax.enableAutoSIPrefix(False)  # "loss (x0.001)" with ticks at 300 reads as nonsense
             plot.setLabel("left", label, color=style.MUTED)
         self.accuracy.setLabel("bottom", "epoch", color=style.MUTED)
         self.accuracy.setXLink(self.loss)

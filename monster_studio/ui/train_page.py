@@ -61,6 +61,7 @@ class TrainPage(QWidget):
         self.engine_ready = False
         self.folder = ""
         self.folder_ok = False
+        self.split_given = False  # the folder has its own train/ and val/
         self.has_model = False
         self.last_summary: dict | None = None
         self.sample_run: dict | None = None
@@ -114,9 +115,11 @@ class TrainPage(QWidget):
         box.addWidget(section("1  Pictures"))
         row = QHBoxLayout()
         self.folder_edit = QLineEdit()
-        self.folder_edit.setReadOnly(True)
-        self.folder_edit.setPlaceholderText("Choose or drop a folder with one subfolder per class")
-        self.folder_edit.setToolTip("The folder with your pictures: one subfolder per kind (class) of picture")
+        self.folder_edit.setPlaceholderText("Choose, drop or type a folder with one subfolder per class")
+        self.folder_edit.setToolTip("The folder with your pictures: one subfolder per kind (class) of picture. "
+                                    "Type or paste its path and press Enter, or use Choose…")
+        self.folder_edit.returnPressed.connect(
+            lambda: self.folder_edit.text().strip() and self.set_folder(self.folder_edit.text().strip()))
         row.addWidget(self.folder_edit, 1)
         self.choose_button = QPushButton("Choose…")
         self.choose_button.setToolTip("Choose the folder with your pictures (Ctrl+O)")
@@ -159,7 +162,7 @@ class TrainPage(QWidget):
         self.val_share.setToolTip("Share of each class kept aside to check the model on pictures it has not "
                                   "learned from (ignored when the folder has its own train/ and val/ folders)")
         self.val_share.valueChanged.connect(lambda _: self._rescan_timer.start())
-        form.addRow("Check on", self.val_share)
+        form.addRow("Kept for checking", self.val_share)
         box.addLayout(form)
 
         self.advanced_toggle = QToolButton()
@@ -306,7 +309,7 @@ class TrainPage(QWidget):
         if self.state == "training":
             self.banner.show_message("Training is running. Stop it first to choose another folder.", "info")
             return
-        self.folder = str(Path(folder))
+        self.folder = str(Path(folder).expanduser())
         self.folder_ok = False
         self.folder_edit.setText(self.folder)
         self.folder_edit.setToolTip(self.folder)
@@ -460,6 +463,7 @@ class TrainPage(QWidget):
         if table["folder"] != self.folder:
             return
         self.folder_ok = True
+        self.split_given = bool(table.get("split_given"))
         self.classes.show_table(table)
         self._update_buttons()
 
@@ -563,6 +567,8 @@ class TrainPage(QWidget):
         self.try_button.setEnabled(self.has_model and not training)
         for w in (self.backbone, self.epochs, self.val_share, self.advanced):
             w.setEnabled(not training)
+        # The folder's own train/ and val/ folders decide the split; the share would do nothing.
+        self.val_share.setEnabled(not training and not self.split_given)
 
     def restore(self) -> None:
         folder = store.get_str("train/folder")
