@@ -54,14 +54,10 @@ def forward_rate(batch: int = 32, repeats: int = 4) -> float:
 
 def classify_rate(model_path: Path, data: str) -> tuple[float, int]:
     from monster_studio.core import modelfile, predict
+    from monster_studio.core.events import run_to_end
 
     model = modelfile.load(model_path)
-    gen = model.network()
-    while True:  # build the network first: loading is not classifying
-        try:
-            next(gen)
-        except StopIteration:
-            break
+    run_to_end(model.network())  # build the network first: loading is not classifying
     t0 = time.perf_counter()
     n = sum(1 for r in predict.classify(model, [data]) if isinstance(r, predict.Prediction))
     return n / (time.perf_counter() - t0), n

@@ -10,7 +10,7 @@ from PIL import Image
 
 from monster_studio.cli import main
 from monster_studio.core import detect, weights
-from monster_studio.core.events import Skipped
+from monster_studio.core.events import Skipped, run_to_end
 
 
 @pytest.fixture
@@ -29,12 +29,7 @@ def planted(tmp_path, monkeypatch):
 
 def test_detector_loads_through_torchvision_and_reports(planted, tmp_path, sample_dir):
     spec, state = planted
-    net = detect.load(spec.id)
-    try:
-        while True:
-            next(net)
-    except StopIteration as stop:
-        model = stop.value
+    model = run_to_end(detect.load(spec.id))
     for k, v in model.state_dict().items():
         assert torch.equal(v, state[k])
     big = tmp_path / "big.jpg"

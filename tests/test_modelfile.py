@@ -10,6 +10,7 @@ import torch
 from safetensors.torch import save_file
 
 from monster_studio.core import backbones, modelfile
+from monster_studio.core.events import run_to_end
 from monster_studio.core.model import TrainedModel
 from monster_studio.core.modelfile import ModelFileError
 
@@ -49,16 +50,8 @@ def test_round_trip_with_finetuned_backbone(tmp_path):
     k = next(iter(m.backbone_state))
     assert torch.equal(back.backbone_state[k], m.backbone_state[k])
     # The saved network is rebuilt from the file alone, head included.
-    net = yield_value(back.network())
+    net = run_to_end(back.network())
     assert torch.equal(backbones.get_head(net, back.spec).weight, m.head["weight"])
-
-
-def yield_value(gen):
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
 
 
 def test_pickle_payload_is_refused_without_running_it(tmp_path):

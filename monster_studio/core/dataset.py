@@ -14,7 +14,7 @@ from pathlib import Path
 from monster_studio.core import images
 from collections.abc import Iterator
 
-from monster_studio.core.events import Cancel, ScanProgress, Skipped
+from monster_studio.core.events import Cancel, ScanProgress, Skipped, run_to_end
 
 SPLIT_TRAIN = ("train", "training")
 SPLIT_VAL = ("val", "valid", "validation", "test")
@@ -140,12 +140,7 @@ def _class_folders(top: Path) -> tuple[dict[str, list[Path]], list[Skipped]]:
 def scan(root: str | os.PathLike, val_split: float = 0.2, seed: int = 0,
          cancel: Cancel | None = None) -> Dataset:
     """`scan_steps` without the progress events."""
-    gen = scan_steps(root, val_split, seed, cancel)
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
+    return run_to_end(scan_steps(root, val_split, seed, cancel))
 
 
 def scan_steps(root: str | os.PathLike, val_split: float = 0.2, seed: int = 0,

@@ -7,8 +7,23 @@ at least once per batch.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def run_to_end(steps: Generator[Any, None, T], on_event: Callable[[Any], None] | None = None) -> T:
+    """Drive a core generator to its end, handing each event to `on_event`; return its result
+    (the value a `yield from` would give)."""
+    while True:
+        try:
+            event = next(steps)
+        except StopIteration as stop:
+            return stop.value
+        if on_event is not None:
+            on_event(event)
 
 
 class Cancelled(Exception):

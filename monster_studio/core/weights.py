@@ -19,7 +19,7 @@ from torch import nn
 
 from monster_studio.core import backbones
 from monster_studio.core.backbones import Backbone
-from monster_studio.core.events import Cancel, DownloadProgress, Phase
+from monster_studio.core.events import Cancel, DownloadProgress, Phase, run_to_end
 
 CHUNK = 1 << 20
 
@@ -166,12 +166,7 @@ def load_pretrained(spec: Backbone, cancel: Cancel | None = None) -> Iterator[Do
 
 def pretrained(spec: Backbone, cancel: Cancel | None = None) -> nn.Module:
     """`load_pretrained` without the events (for callers that do not show progress)."""
-    gen = load_pretrained(spec, cancel)
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
+    return run_to_end(load_pretrained(spec, cancel))
 
 
 def _read_state_dict(path: Path) -> dict:
