@@ -9,6 +9,9 @@ it once per batch), drops every request queued before it, and silences whatever 
 still says, so the window can return to idle at once.
 
 Every request ends with exactly one `idle(task, outcome)`, outcome "ok", "error" or "stopped".
+
+A COCO detector is one more model to choose (key "detector:<id>"): chosen with `usePretrained`, the
+pretrained networks used as they are, it makes `classify` box the things in each picture instead.
 """
 from __future__ import annotations
 
@@ -20,12 +23,13 @@ import sys
 import tempfile
 import threading
 import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
-from PySide6.QtGui import QImage
+from PySide6.QtCore import QObject, QRectF, Qt, QThread, Signal, Slot
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +37,11 @@ THUMBS_PER_CLASS = 6
 CLASS_THUMB_PX = 56
 CARD_THUMB_PX = 192
 TRAINED = "trained"  # the model key of the model trained in this session
+DETECTOR = "detector:"  # model keys of the COCO detectors: "detector:<id>"
+DETECT_MIN_SCORE = 0.5  # things found with less confidence are left out
+DRAWN_BOXES = 12  # the best few are drawn on a card's picture; the rest only counted
+BOX_COLOURS = ("#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#0f9b9b", "#d6249f", "#808000",
+               "#9a6324", "#000075")
 
 
 class Eta:
@@ -91,6 +100,40 @@ def qimage(pil_image) -> QImage:
     return QImage(img.tobytes(), w, h, 3 * w, QImage.Format.Format_RGB888).copy()
 
 
+def box_colour(label: str) -> str:
+    """One colour per kind of thing, the same on every picture and in the card's list."""
+    return BOX_COLOURS[zlib.crc32(label.encode()) % len(BOX_COLOURS)]
+
+
+def boxed(image: QImage, size: tuple[int, int], found: list[dict]) -> QImage:
+    """A thumbnail with the found things' boxes and labels drawn on it (QPainter on a QImage is
+    fine off the GUI thread). `size` is the picture's own size, which the boxes are measured in."""
+    out = image.convertToFormat(QImage.Format.Format_RGB32)
+    scale = out.width() / size[0] if size[0] else 1.0
+    painter = QPainter(out)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    font = QFont()
+    font.setPixelSize(10)
+    font.setBold(True)
+    painter.setFont(font)
+    metrics = QFontMetrics(font)
+    for f in reversed(found[:DRAWN_BOXES]):  # the most certain last, on top
+        colour = QColor(f["colour"])
+        x0, y0, x1, y1 = (v * scale for v in f["box"])
+        painter.setPen(QPen(colour, 2))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRect(QRectF(x0, y0, max(1.0, x1 - x0), max(1.0, y1 - y0)))
+        text = f"{f['label']} {f['score'] * 100:.0f}%"
+        tag = QRectF(0, 0, metrics.horizontalAdvance(text) + 6, metrics.height() + 2)
+        tag.moveTo(min(max(0.0, x0), max(0.0, out.width() - tag.width())),
+                   y0 - tag.height() if y0 >= tag.height() else max(0.0, y0))
+        painter.fillRect(tag, colour)
+        painter.setPen(QColor("white"))
+        painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, text)
+    painter.end()
+    return out
+
+
 @dataclass
 class _Task:
     name: str
@@ -128,9 +171,11 @@ class Worker(QObject):
     finished = Signal(object)  # training summary, see _summary
     saved = Signal(str)
     modelReady = Signal(object)  # {"key", "name", "classes", "kind", "source", "metrics"}
-    # {"request", "path", "top", "label", "confidence", "thumb"}, or {"request", "path", "reason"} when skipped
+    # {"request", "path", "top", "label", "confidence", "thumb"}, or {"request", "path", "reason"} when skipped;
+    # with a detector: {"request", "kind": "detection", "path", "size": [w, h], "found": [{"label", "score",
+    # "box": [x0, y0, x1, y1] in the picture's pixels, "colour"}, ...] best first, "thumb": boxes drawn}
     prediction = Signal(object)
-    classifyDone = Signal(object)  # {"request", "classified", "skipped", "seconds"}
+    classifyDone = Signal(object)  # {"request", "classified", "skipped", "seconds"} (+ "kind", "found": detector)
     sampleWritten = Signal(object)  # {"folder", "try_folder", "try_files"}
     weightsImported = Signal(object)  # {"backbone", "path"}
     error = Signal(object)  # {"task", "kind", "message", "backbone"?}
@@ -145,6 +190,7 @@ class Worker(QObject):
         self._models: dict[str, object] = {}
         self._active: str | None = None
         self._eta = Eta()
+        self._detector_net: tuple[str | None, object] = (None, None)
         self._last_progress = 0.0
         self.busy = False  # read from the GUI thread (tests, closing); written here only
         self._marker.connect(self._stop_marker_passed, Qt.ConnectionType.QueuedConnection)
@@ -289,22 +335,21 @@ class Worker(QObject):
         from monster_studio.core import backbones, device
 
         self.ready.emit({"backbones": self._catalogue(), "default": backbones.DEFAULT_BACKBONE,
-                         "devices": device.choices()})
+                         "detectors": self._detectors(), "devices": device.choices()})
 
     def _catalogue(self) -> list[dict]:
-        from monster_studio.core import backbones, weights
+        from monster_studio.core import backbones
 
-        out = []
-        for spec in backbones.CATALOGUE.values():
-            try:
-                status = weights.status_text(spec)
-            except Exception:  # noqa: BLE001 - a broken torchvision must not hide the list
-                log.exception("status of %s", spec.id)
-                status = "unknown"
-            out.append({"id": spec.id, "name": spec.display_name, "speed": spec.speed, "guidance": spec.guidance,
-                        "status": status, "bundled": spec.bundled, "download_mb": spec.download_mb,
-                        "filename": spec.weights_filename, "source": spec.weights_source})
-        return out
+        return [{"id": spec.id, "name": spec.display_name, "speed": spec.speed, "guidance": spec.guidance,
+                 "status": _status_text(spec), "bundled": spec.bundled, "download_mb": spec.download_mb,
+                 "filename": spec.weights_filename, "source": spec.weights_source}
+                for spec in backbones.CATALOGUE.values()]
+
+    def _detectors(self) -> list[dict]:
+        from monster_studio.core import detect
+
+        return [{"id": d.id, "name": d.display_name, "guidance": d.guidance, "status": _status_text(d)}
+                for d in detect.DETECTORS.values()]
 
     @Slot(str, float, int)
     @task("scan")
@@ -313,13 +358,7 @@ class Worker(QObject):
         from monster_studio.core import dataset, images
 
         self._phase("scan", "Reading the folder")
-        steps = dataset.scan_steps(path, val_split, seed, self._task.cancel)
-        while True:
-            try:
-                self._forward(next(steps))
-            except StopIteration as stop:
-                ds = stop.value
-                break
+        ds = self._drain(dataset.scan_steps(path, val_split, seed, self._task.cancel))
         counts = ds.counts()
         table = {"folder": str(path), "classes": [{"name": c, "count": counts[c]} for c in ds.classes],
                  "n_train": len(ds.train), "n_val": len(ds.val), "split_given": ds.split_given,
@@ -394,10 +433,15 @@ class Worker(QObject):
 
     @Slot(str)
     @task("model")
-    def useImageNet(self, backbone_id: str) -> None:
-        """The pretrained network as it is: ImageNet's 1000 labels, no training."""
+    def usePretrained(self, key: str) -> None:
+        """A pretrained network as it is, no training: a backbone names ImageNet's 1000 labels;
+        "detector:<id>" boxes COCO's 80 kinds of things."""
         from monster_studio.core.model import TrainedModel
 
+        if key.startswith(DETECTOR):
+            self._use_detector(key[len(DETECTOR):])
+            return
+        backbone_id = key
         key = f"imagenet:{backbone_id}"
         self._activate(key, self._models.get(key) or TrainedModel.imagenet(backbone_id))
 
@@ -414,18 +458,38 @@ class Worker(QObject):
         # Build the network now (and fetch weights if needed), so the first picture is quick and a
         # missing weights file shows up when the model is chosen, not when a picture is dropped.
         self._active = None
-        gen = model.network(self._task.cancel)
-        while True:
-            try:
-                event = next(gen)
-            except StopIteration:
-                break
-            self._forward(event)
+        self._drain(model.network(self._task.cancel))
         self._check()
         self._models[key] = model
         self._forget_old_models(keep=key)
         self._active = key
         self._emit(self.modelReady, self._model_info(key, model))
+
+    def _drain(self, gen):
+        """Run a core generator, forwarding its progress events; its return value."""
+        from monster_studio.core.events import run_to_end
+
+        return run_to_end(gen, self._forward)
+
+    def _use_detector(self, detector_id: str) -> None:
+        from monster_studio.core import detect
+
+        spec = detect.DETECTORS.get(detector_id)
+        if spec is None:
+            raise _UserError(f"There is no detector called {detector_id!r}. Choose one in the Model list.")
+        self._active = None
+        # Loaded once here, so a missing or broken weights file shows when the detector is chosen.
+        net = self._drain(detect.load(detector_id, self._task.cancel))
+        self._check()
+        key = DETECTOR + detector_id
+        self._models[key] = spec
+        self._detector_net = (detector_id, net)  # kept for every request while it is chosen
+        self._forget_old_models(keep=key)
+        self._active = key
+        self._emit(self.modelReady, {"key": key, "name": spec.display_name, "classes": [],
+                                     "n_classes": len(spec.categories), "kind": "detector", "source": "",
+                                     "backbone": spec.display_name, "guidance": spec.guidance,
+                                     "status": _status_text(spec), "metrics": {}})
 
     def _forget_old_models(self, keep: str, limit: int = 4) -> None:
         """Opened models keep their network in memory; a few are plenty."""
@@ -454,6 +518,9 @@ class Worker(QObject):
         if model is None:
             raise _UserError("No model is ready to classify with. Choose one in the Model list above.",
                              details={"kind": "nomodel"})
+        if self._active.startswith(DETECTOR):
+            self._detect(self._active[len(DETECTOR):], paths, DETECT_MIN_SCORE, thumbnails, request)
+            return
         t0 = time.monotonic()
         files, missing = predict.expand(paths)
         total = len(files) + len(missing)
@@ -481,6 +548,45 @@ class Worker(QObject):
         self._check()
         self._emit(self.classifyDone, {"request": request, "classified": ok, "skipped": bad,
                                        "seconds": time.monotonic() - t0})
+
+    def _detect(self, detector_id: str, paths: list, min_score: float, thumbnails: bool, request: int) -> None:
+        """The things a detector finds, picture by picture: plain data, and with `thumbnails` a
+        preview with the boxes drawn on it."""
+        from monster_studio.core import detect, images, predict
+        from monster_studio.core.events import Skipped
+
+        t0 = time.monotonic()
+        files, missing = predict.expand(paths)
+        total = len(files) + len(missing)
+        self._phase("classify", f"Looking for things in {total} picture{'s' if total != 1 else ''}")
+        done = ok = bad = things = 0
+        kept_id, net = self._detector_net
+        for event in detect.detect(detector_id, [str(f) for f in files] + [m.path for m in missing], min_score,
+                                   self._task.cancel, net if kept_id == detector_id else None):
+            if self._forward(event):
+                continue
+            done += 1
+            if isinstance(event, Skipped):
+                bad += 1
+                self._emit(self.prediction, {"request": request, "kind": "detection", "path": event.path,
+                                             "reason": event.reason})
+            else:
+                ok += 1
+                found = [{"label": f.label, "score": f.score, "box": list(f.box), "colour": box_colour(f.label)}
+                         for f in sorted(event.found, key=lambda f: -f.score)]
+                things += len(found)
+                thumb = None
+                if thumbnails:
+                    try:
+                        thumb = boxed(qimage(images.thumbnail(event.path, CARD_THUMB_PX)), event.size, found)
+                    except images.BadPicture:
+                        pass
+                self._emit(self.prediction, {"request": request, "kind": "detection", "path": event.path,
+                                             "size": list(event.size), "found": found, "thumb": thumb})
+            self._progress("classify", done, total, force=done == 1)
+        self._check()
+        self._emit(self.classifyDone, {"request": request, "kind": "detection", "classified": ok, "skipped": bad,
+                                       "found": things, "seconds": time.monotonic() - t0})
 
     @Slot(QImage, int, int)
     @task("classify")
@@ -562,6 +668,16 @@ def _summary(event, settings) -> dict:
             "backbone": backbones.get(settings.backbone).display_name, "settings": settings.to_dict()}
 
 
+def _status_text(spec) -> str:
+    from monster_studio.core import weights
+
+    try:
+        return weights.status_text(spec)
+    except Exception:  # noqa: BLE001 - a broken torchvision must not hide the list
+        log.exception("status of %s", spec.id)
+        return "unknown"
+
+
 def _mtime(path) -> float:
     try:
         return Path(path).stat().st_mtime
@@ -623,4 +739,5 @@ class WorkerThread:
         return ended
 
 
-__all__ = ["Worker", "WorkerThread", "Eta", "eta_text", "qimage", "versions", "TRAINED"]
+__all__ = ["Worker", "WorkerThread", "Eta", "eta_text", "qimage", "boxed", "box_colour", "versions", "TRAINED",
+           "DETECTOR"]

@@ -104,13 +104,15 @@ def load(detector_id: str, cancel: Cancel | None = None) -> Iterator:
 
 
 def detect(detector_id: str, paths: Iterable[str | os.PathLike], min_score: float = 0.5,
-           cancel: Cancel | None = None) -> Iterator:
-    """Yields Detections or Skipped per file (and download events first, if any)."""
+           cancel: Cancel | None = None, net: torch.nn.Module | None = None) -> Iterator:
+    """Yields Detections or Skipped per file (and download events first, if any). Pass the `net`
+    that `load` returned to reuse it across calls."""
     spec = DETECTORS[detector_id]
     files, missing = expand(paths)
     yield from missing
     try:
-        net = yield from load(detector_id, cancel)
+        if net is None:
+            net = yield from load(detector_id, cancel)
         labels = spec.categories
         with torch.inference_mode():
             for f in files:

@@ -52,10 +52,12 @@ def status_text(spec: Backbone) -> str:
     return f"download of {spec.download_mb:.0f} MB" if s == "download" else s
 
 
-def unavailable_message(spec: Backbone, why: str) -> str:
+def unavailable_message(spec, why: str) -> str:
+    """For a backbone or a detector: the file, where it comes from, where it goes, the way out."""
+    bundled = f"use the bundled backbone '{backbones.DEFAULT_BACKBONE}', or " if isinstance(spec, Backbone) else ""
     return (f"The weights of {spec.display_name} are not on this computer and could not be downloaded ({why}).\n"
             f"File: {spec.weights_filename}\nURL: {spec.weights_source}\nCache folder: {checkpoints_dir()}\n"
-            f"Way out: use the bundled backbone '{backbones.DEFAULT_BACKBONE}', or get the file on another computer "
+            f"Way out: {bundled}get the file on another computer "
             f"and install it with: monster-studio import-weights {spec.id} {spec.weights_filename}")
 
 

@@ -1,5 +1,6 @@
 """The Classify page: choose a model, drop pictures or folders, see what they are. Single pictures
-become cards; everything also lands in a sortable table that can be exported as CSV."""
+become cards; everything also lands in a sortable table that can be exported as CSV. A COCO
+detector chosen as the model finds and boxes things instead; its results have their own table."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from monster_studio.ui import settings as store
 from monster_studio.ui.banner import Banner
+from monster_studio.ui.detection_card import DetectionCard
 from monster_studio.ui.drop_zone import DropZone, local_paths
 from monster_studio.ui.flow_layout import FlowLayout
 from monster_studio.ui.prediction_card import PredictionCard
@@ -38,14 +40,16 @@ TRAINED = "trained"
 OPEN = "open"
 IMAGENET = "imagenet:"
 FILE = "file:"
+DETECTOR = "detector:"
 
 
 class ClassifyPage(QWidget):
     useTrainedRequested = Signal()
-    useImageNetRequested = Signal(str)
+    usePretrainedRequested = Signal(str)
     openModelRequested = Signal(str)
     classifyRequested = Signal(object, int, bool, int)  # paths, top_k, thumbnails, request id
     classifyImageRequested = Signal(QImage, int, int)  # picture, top_k, request id
+    importWeightsRequested = Signal(str, str)  # detector id, weights file
     stopRequested = Signal()
 
     def __init__(self, parent=None) -> None:
@@ -53,6 +57,7 @@ class ClassifyPage(QWidget):
         self.setObjectName("page")
         self.engine_ready = False
         self.imagenet_backbone = "efficientnet_lite0"
+        self.detectors: dict[str, dict] = {}  # id -> {"name", "guidance", "status"}, from the worker
         self.requested_key: str | None = None  # the model the worker was last asked to use
         self.model_info: dict | None = None
         self._previous_index = 0
@@ -153,7 +158,10 @@ class ClassifyPage(QWidget):
         self.counts_label.setWordWrap(True)
         role(self.counts_label, "hint")
         box.addWidget(self.counts_label)
-        self.table_model = ResultsModel(self)
+        # A classifier's and a detector's results differ in kind; each has its own table, and the
+        # one shown follows the chosen model.
+        self.tables = {"classes": ResultsModel(self), "objects": ResultsModel(self, kind="objects")}
+        self.table_model = self.tables["classes"]
         self.proxy = ResultsProxy(self)
         self.proxy.setSourceModel(self.table_model)
         self.filter.textChanged.connect(self.proxy.setFilterFixedString)
@@ -168,12 +176,26 @@ class ClassifyPage(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for col, width in enumerate((220, 140, 90, 170)):
-            self.table.setColumnWidth(col, width)
+        self._size_columns()
         box.addWidget(self.table, 1)
-        self.table_model.rowsInserted.connect(self._update_counts)
-        self.table_model.modelReset.connect(self._update_counts)
+        for model in self.tables.values():
+            model.rowsInserted.connect(self._update_counts)
+            model.modelReset.connect(self._update_counts)
         self.results.addTab(tab, "Table")
+
+    def _size_columns(self) -> None:
+        widths = (220, 320, 60) if self.table_model.kind == "objects" else (220, 140, 90, 170)
+        for col, width in enumerate(widths):
+            self.table.setColumnWidth(col, width)
+
+    def _show_table(self, kind: str) -> None:
+        if self.table_model is self.tables[kind]:
+            return
+        self.table_model = self.tables[kind]
+        self.proxy.setSourceModel(self.table_model)
+        self.filter.setPlaceholderText(f"Filter by file, {'thing' if kind == 'objects' else 'class'} or folder")
+        self._size_columns()
+        self._update_counts()
 
     # ------------------------------------------------------------------ models
 
@@ -191,6 +213,11 @@ class ClassifyPage(QWidget):
         self.model_combo.setItemData(self.model_combo.count() - 1,
                                      "The pretrained network as it is: names 1000 everyday things, animals and "
                                      "objects, with no training", Qt.ItemDataRole.ToolTipRole)
+        for detector_id, d in self.detectors.items():
+            self.model_combo.addItem(_detector_text(d), DETECTOR + detector_id)
+            self.model_combo.setItemData(self.model_combo.count() - 1,
+                                         f"Finds and boxes 80 kinds of everyday things (COCO): people, animals, "
+                                         f"vehicles, food… {d['guidance']}", Qt.ItemDataRole.ToolTipRole)
         self.model_combo.insertSeparator(self.model_combo.count())
         self.model_combo.addItem("Open model file…", OPEN)
         index = self.model_combo.findData(current) if current else -1
@@ -200,12 +227,17 @@ class ClassifyPage(QWidget):
         self._previous_index = index
         self.model_combo.blockSignals(False)
         self._describe_selection()
+        self._show_table("objects" if self.detecting() else "classes")
 
     has_trained = False
     _trained_text = ""
 
     def selected_key(self) -> str:
         return self.model_combo.currentData() or ""
+
+    def detecting(self) -> bool:
+        """Whether the chosen model is a detector (things found and boxed, not classes)."""
+        return self.selected_key().startswith(DETECTOR)
 
     def _on_model_index(self, index: int) -> None:
         key = self.model_combo.itemData(index)
@@ -217,6 +249,7 @@ class ClassifyPage(QWidget):
             return
         self._previous_index = index
         self._describe_selection()
+        self._show_table("objects" if self.detecting() else "classes")
         if key and self.engine_ready:
             self._activate(key)
 
@@ -228,7 +261,9 @@ class ClassifyPage(QWidget):
         if key == TRAINED:
             self.useTrainedRequested.emit()
         elif key.startswith(IMAGENET):
-            self.useImageNetRequested.emit(key[len(IMAGENET):])
+            self.usePretrainedRequested.emit(key[len(IMAGENET):])
+        elif key.startswith(DETECTOR):
+            self.usePretrainedRequested.emit(key)  # the worker's slot for every network used as it is
         elif key.startswith(FILE):
             self.openModelRequested.emit(key[len(FILE):])
 
@@ -284,6 +319,10 @@ class ClassifyPage(QWidget):
         elif key.startswith(IMAGENET):
             self.model_label.setText("Names 1000 everyday things, animals and objects (ImageNet), with no training. "
                                      + ("Loading…" if loading else "It loads when you drop the first picture."))
+        elif key.startswith(DETECTOR):
+            d = self.detectors.get(key[len(DETECTOR):], {})
+            self.model_label.setText(_detector_words(d.get("name", "a detector"), d.get("guidance", "")) + " "
+                                     + ("Loading…" if loading else "It loads when you drop the first picture."))
         elif loading:
             self.model_label.setText("Loading the model…")
         else:
@@ -318,12 +357,12 @@ class ClassifyPage(QWidget):
         self._requests[request] = "cards" if cards else "table"
         if cards:
             for p in paths:
-                self._add_card(request, p)
+                self._add_card(request, p, self.detecting())
         self._begin()
         self.classifyRequested.emit(paths, TOP_K, cards, request)
 
-    def _add_card(self, request: int, path: str) -> PredictionCard:
-        card = PredictionCard(path)
+    def _add_card(self, request: int, path: str, detection: bool = False) -> PredictionCard:
+        card = DetectionCard(path) if detection else PredictionCard(path)
         self.cards[(request, path)] = card
         self.card_order.append(card)
         self.flow.addWidget(card)
@@ -336,7 +375,7 @@ class ClassifyPage(QWidget):
         self.results.show()
         self.progress_row.show()
         if self.pending == 1:
-            self.progress.set_phase("classify", "Classifying")
+            self.progress.set_phase("classify", "Looking for things" if self.detecting() else "Classifying")
         self._update()
 
     def paste(self) -> None:
@@ -395,7 +434,8 @@ class ClassifyPage(QWidget):
             card.deleteLater()
         self.cards.clear()
         self.card_order.clear()
-        self.table_model.clear()
+        for model in self.tables.values():
+            model.clear()
         if not self.pending:
             self.results.hide()
             self.progress_row.hide()
@@ -424,11 +464,28 @@ class ClassifyPage(QWidget):
         self.banner.show_message(f"{n} results exported to {path}.", "info")
         return True
 
+    def ask_import_weights(self, detector_id: str) -> None:
+        d = self.detectors.get(detector_id, {})
+        path, _ = QFileDialog.getOpenFileName(
+            self, f"Weights file for {d.get('name', detector_id)}", str(Path.home() / "Downloads"),
+            "PyTorch weights (*.pth *.pt);;All files (*)")
+        if path:
+            self.import_weights(detector_id, path)
+
+    def import_weights(self, detector_id: str, path: str) -> None:
+        """Install the file (the worker checks it fits), then choose the detector again: its
+        outcome, good or bad, shows here."""
+        self.banner.dismiss()
+        self.importWeightsRequested.emit(detector_id, path)
+        if self.selected_key() == DETECTOR + detector_id:
+            self._activate(DETECTOR + detector_id)
+
     # ------------------------------------------------------------------ worker news
 
     def on_ready(self, info: dict) -> None:
         self.engine_ready = True
         self.imagenet_backbone = info["default"]
+        self.detectors = {d["id"]: d for d in info.get("detectors", [])}
         self._fill_models(select=self.selected_key())
         self._update()
 
@@ -436,14 +493,22 @@ class ClassifyPage(QWidget):
         self.model_info = info
         if info["kind"] == "file" and info.get("source"):
             store.remember_model(info["source"])
+        if info["kind"] == "detector":  # its weights are on disk now: say so in the list
+            detector_id = info["key"][len(DETECTOR):]
+            if detector_id in self.detectors:
+                self.detectors[detector_id]["status"] = info["status"]
+                index = self.model_combo.findData(info["key"])
+                if index >= 0:
+                    self.model_combo.setItemText(index, _detector_text(self.detectors[detector_id]))
         self._describe_selection()
 
     def on_phase(self, name: str, text: str) -> None:
-        if self.pending:
+        if self.pending or name == "download":  # a detector's weights are fetched when it is chosen
+            self.progress_row.show()
             self.progress.set_phase(name, text)
 
     def on_progress(self, phase: str, done, total, seconds_left) -> None:
-        if self.pending:
+        if self.pending or phase == "download":
             self.progress.set_progress(phase, done, total, seconds_left)
 
     def on_prediction(self, result: dict) -> None:
@@ -451,17 +516,23 @@ class ClassifyPage(QWidget):
         kind = self._requests.get(request)
         if kind is None:
             return
-        self.table_model.append(result)
+        detection = result.get("kind") == "detection"
+        self.tables["objects" if detection else "classes"].append(result)
         if kind == "cards":
             card = self.cards.get((request, result["path"]))
             if card is None:
-                card = self._add_card(request, result["path"])
+                card = self._add_card(request, result["path"], detection)
             card.show_result(result)
 
     def on_classify_done(self, info: dict) -> None:
-        self.table_model.flush()
+        for model in self.tables.values():
+            model.flush()
         n, bad = info["classified"], info["skipped"]
         text = f"Classified {n} picture{'s' if n != 1 else ''} in {info['seconds']:.1f} s"
+        if info.get("kind") == "detection":
+            things = info["found"]
+            text = (f"Looked at {n} picture{'s' if n != 1 else ''} in {info['seconds']:.1f} s: "
+                    f"{things} thing{'s' if things != 1 else ''} found")
         if bad:
             text += f"; {bad} could not be read"
         self.progress.set_idle(text, full=True)
@@ -470,22 +541,30 @@ class ClassifyPage(QWidget):
         if task == "classify" and outcome != "stopped" and self.pending:
             self.pending -= 1
             if not self.pending and outcome == "error":
-                self.progress.set_idle("Classifying did not finish")
+                self.progress.set_idle("Looking for things did not finish" if self.detecting()
+                                       else "Classifying did not finish")
                 for card in self.card_order:
                     if card.result is None:
                         card.verdict.setText("Not classified: see the message above")
         elif task == "model" and outcome == "stopped":
             self.requested_key = None
             self._describe_selection()
+        if task == "model" and not self.pending and self.progress.phase == "download":
+            self.progress.set_idle("Weights downloaded" if outcome == "ok" else "The download did not finish",
+                                   full=outcome == "ok")
         self._update()
+
+    def on_weights_imported(self, info: dict) -> None:
+        # The detector is chosen again right after the import (see import_weights); say why it now works.
+        self.banner.show_message("The weights file is installed; this detector works offline now.", "info")
 
     def on_error(self, info: dict) -> None:
         kind, task = info.get("kind"), info.get("task")
         if kind == "nomodel" and task == "classify" and self.model_info is None and self.banner.isVisible():
             return  # the model's own refusal is already on screen and says more
         actions = []
+        key = (self.requested_key or "") if task == "model" else self.selected_key()
         if task == "model":
-            key = self.requested_key or ""
             self.requested_key = None
             self.model_info = None
             if key.startswith(FILE):
@@ -493,7 +572,16 @@ class ClassifyPage(QWidget):
                 self._fill_models(select=IMAGENET + self.imagenet_backbone)
                 actions = [("Open another model file…", self.ask_open_model)]
             self._describe_selection()
-        self.banner.show_message(info["message"], "error", actions)
+        message = info["message"]
+        if kind == "weights" and key.startswith(DETECTOR):
+            # The core's way out names the command line; here the buttons are the way out.
+            detector_id = key[len(DETECTOR):]
+            message = message.split("\nWay out:")[0] + (
+                "\n\nWay out: import the weights file if you can get it from the address above on another "
+                "computer, or use the ImageNet labels, which need no download.")
+            actions = [("Import weights file…", lambda: self.ask_import_weights(detector_id)),
+                       ("Use ImageNet labels", lambda: self.select_model(IMAGENET + self.imagenet_backbone))]
+        self.banner.show_message(message, "error", actions)
 
     # ------------------------------------------------------------------ state
 
@@ -511,8 +599,12 @@ class ClassifyPage(QWidget):
         parts = [f"{c} {n}" for c, n in list(counts.items())[:12]]
         more = len(counts) - 12
         text = f"{len(rows)} picture{'s' if len(rows) != 1 else ''}"
+        if self.table_model.kind == "objects":
+            things = sum(counts.values())
+            text += f" · {things} thing{'s' if things != 1 else ''} found"
         if parts:
-            text += ": " + " · ".join(parts) + (f" · and {more} more classes" if more > 0 else "")
+            what = "kinds" if self.table_model.kind == "objects" else "classes"
+            text += ": " + " · ".join(parts) + (f" · and {more} more {what}" if more > 0 else "")
         if skipped:
             text += f" · {skipped} not readable"
         self.counts_label.setText(text if rows else "")
@@ -521,7 +613,18 @@ class ClassifyPage(QWidget):
         self.export_button.setEnabled(bool(rows))
 
 
+def _detector_text(d: dict) -> str:
+    return f"Find objects: {d['name']} (COCO, no training) — {d['status']}"
+
+
+def _detector_words(name: str, guidance: str) -> str:
+    return (f"Finds and boxes people, animals, vehicles and 77 more kinds of things (COCO) with {name}, "
+            f"no training. {guidance}").strip()
+
+
 def _model_words(info: dict) -> str:
+    if info["kind"] == "detector":
+        return _detector_words(info["name"], info.get("guidance", ""))
     if info["kind"] == "imagenet":
         return (f"Names 1000 everyday things, animals and objects (ImageNet) with {info['backbone']}, "
                 "no training.")

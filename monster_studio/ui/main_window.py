@@ -58,6 +58,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.engine_ready = False
         self.running_task = ""
+        self._import_owner = None  # the page that asked for the running weights import
         self.devices: list[str] = []
 
         self.train_page = TrainPage()
@@ -191,11 +192,14 @@ class MainWindow(QMainWindow):
         tp.trainRequested.connect(w.train)
         tp.sampleRequested.connect(w.writeSample)
         tp.saveRequested.connect(w.save)
+        tp.importWeightsRequested.connect(lambda *_: setattr(self, "_import_owner", tp))
         tp.importWeightsRequested.connect(w.importWeights)
+        cp.importWeightsRequested.connect(lambda *_: setattr(self, "_import_owner", cp))
+        cp.importWeightsRequested.connect(w.importWeights)
         tp.stopRequested.connect(self.stop_all)
         tp.tryItRequested.connect(self.try_it)
         cp.useTrainedRequested.connect(w.useTrained)
-        cp.useImageNetRequested.connect(w.useImageNet)
+        cp.usePretrainedRequested.connect(w.usePretrained)
         cp.openModelRequested.connect(w.openModel)
         cp.classifyRequested.connect(w.classify)
         cp.classifyImageRequested.connect(w.classifyImage)
@@ -216,7 +220,7 @@ class MainWindow(QMainWindow):
         w.prediction.connect(cp.on_prediction)
         w.classifyDone.connect(cp.on_classify_done)
         w.sampleWritten.connect(tp.on_sample_written)
-        w.weightsImported.connect(tp.on_weights_imported)
+        w.weightsImported.connect(self.on_weights_imported)  # a method, so it runs on the GUI thread
         w.error.connect(self.on_error)
 
     # ------------------------------------------------------------------ user intent
@@ -257,7 +261,7 @@ class MainWindow(QMainWindow):
 
     def stop_all(self) -> None:
         """Esc, or a page's Stop: the worker drops its work, both pages go back to idle at once."""
-        busy = self.train_page.state == "training" or self.classify_page.pending
+        busy = self.train_page.state == "training" or self.classify_page.pending or self.running_task == "model"
         self.worker.stop()
         if self.train_page.state == "training":
             self.train_page.mark_stopped()
@@ -285,6 +289,8 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ worker news
 
     def _owner(self, task: str):
+        if task == "import":  # the page that asked for it shows how it went
+            return self._import_owner
         return self.train_page if task in TRAIN_TASKS else self.classify_page
 
     def on_ready(self, info: dict) -> None:
@@ -301,6 +307,7 @@ class MainWindow(QMainWindow):
 
     def on_started(self, task: str) -> None:
         self.running_task = task
+        self._update_actions()
 
     def on_phase(self, name: str, text: str) -> None:
         self._owner(self.running_task).on_phase(name, text)
@@ -324,6 +331,9 @@ class MainWindow(QMainWindow):
         self.train_page.on_finished(summary)
         self._update_actions()
 
+    def on_weights_imported(self, info: dict) -> None:
+        self._owner("import").on_weights_imported(info)
+
     def on_saved(self, path: str) -> None:
         self.train_page.on_saved(path)
         self.classify_page.add_recent(path)
@@ -345,7 +355,8 @@ class MainWindow(QMainWindow):
         training = self.train_page.state == "training"
         self.save_action.setEnabled(self.train_page.has_model and not training)
         self.train_action.setEnabled(self.engine_ready and not training)
-        self.stop_action.setEnabled(training or bool(self.classify_page.pending))
+        # "model": choosing a model may download its weights, which Stop (Esc) can end too.
+        self.stop_action.setEnabled(training or bool(self.classify_page.pending) or self.running_task == "model")
         self.export_action.setEnabled(bool(self.classify_page.table_model.rows))
         self.sample_action.setEnabled(self.engine_ready and not training)
         self.import_action.setEnabled(self.engine_ready)

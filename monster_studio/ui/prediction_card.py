@@ -54,40 +54,52 @@ class PredictionCard(QFrame):
     def show_result(self, result: dict) -> None:
         """A prediction dict from the worker: top guesses, or a reason the picture was skipped."""
         self.result = result
-        thumb = result.get("thumb")
-        if isinstance(thumb, QImage) and not thumb.isNull():
-            pm = QPixmap.fromImage(thumb).scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
-                                                 Qt.TransformationMode.SmoothTransformation)
-            self.picture.setPixmap(pm)
+        self._show_thumb(result.get("thumb"))
         if "reason" in result:
-            set_prop(self, "state", "skipped")
-            self.picture.setText("✕")
-            self.verdict.setText("Not classified")
-            set_prop(self.verdict, "state", "skipped")
-            why = QLabel(result["reason"].capitalize())
-            why.setWordWrap(True)
-            role(why, "hint")
-            self._grid.addWidget(why, 0, 0, 1, 2)
+            self._show_skipped(result["reason"], "Not classified")
             return
         set_prop(self, "state", "done")
         top = result["top"][:TOP]
         self.verdict.setText(elided(top[0][0], self.verdict, THUMB, Qt.TextElideMode.ElideRight))
         self.verdict.setToolTip(top[0][0])
         for row, (label, prob) in enumerate(top):
-            name = QLabel(elided(label, self, 96, Qt.TextElideMode.ElideRight))
-            name.setToolTip(label)
-            bar = QProgressBar()
-            bar.setRange(0, 1000)
-            bar.setValue(round(prob * 1000))
-            bar.setFormat(f"{prob * 100:.0f}%" if prob >= 0.01 else "<1%")
-            bar.setToolTip(f"{label}: {prob * 100:.1f}% confident")
-            if row == 0:
-                name.setStyleSheet("font-weight: 600;")
-                role(bar, "winner")
-            else:
-                role(name, "hint")
-                role(bar, "confidence")
-            self._grid.addWidget(name, row, 0)
-            self._grid.addWidget(bar, row, 1)
-            self.labels.append(label)
-            self.bars.append(bar)
+            self._add_row(row, label, prob, f"{label}: {prob * 100:.1f}% confident")
+
+    def _show_thumb(self, thumb) -> None:
+        if isinstance(thumb, QImage) and not thumb.isNull():
+            pm = QPixmap.fromImage(thumb).scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
+                                                 Qt.TransformationMode.SmoothTransformation)
+            self.picture.setPixmap(pm)
+
+    def _show_skipped(self, reason: str, words: str) -> None:
+        set_prop(self, "state", "skipped")
+        self.picture.setText("✕")
+        self.verdict.setText(words)
+        set_prop(self.verdict, "state", "skipped")
+        why = QLabel(reason.capitalize())
+        why.setWordWrap(True)
+        role(why, "hint")
+        self._grid.addWidget(why, 0, 0, 1, 2)
+
+    def _add_row(self, row: int, label: str, prob: float, tip: str, swatch: str = "") -> None:
+        """One guess: its name and a bar; the first row is the winner. `swatch`: a colour shown
+        before the name (the colour of its box on the picture)."""
+        name = QLabel(elided(label, self, 84 if swatch else 96, Qt.TextElideMode.ElideRight))
+        if swatch:
+            name.setText(f'<span style="color:{swatch}">■</span> {name.text()}')
+        name.setToolTip(label)
+        bar = QProgressBar()
+        bar.setRange(0, 1000)
+        bar.setValue(round(prob * 1000))
+        bar.setFormat(f"{prob * 100:.0f}%" if prob >= 0.01 else "<1%")
+        bar.setToolTip(tip)
+        if row == 0:
+            name.setStyleSheet("font-weight: 600;")
+            role(bar, "winner")
+        else:
+            role(name, "hint")
+            role(bar, "confidence")
+        self._grid.addWidget(name, row, 0)
+        self._grid.addWidget(bar, row, 1)
+        self.labels.append(label)
+        self.bars.append(bar)

@@ -1,5 +1,6 @@
 """Every classified picture as a row (file, class, confidence, runner-up, folder), sortable and
-filterable, with Export CSV. Rows arrive in bursts; they are added in batches to keep the window smooth."""
+filterable, with Export CSV. Rows arrive in bursts; they are added in batches to keep the window smooth.
+A table of kind "objects" holds a detector's results instead: the things found in each picture."""
 from __future__ import annotations
 
 import csv
@@ -8,12 +9,25 @@ from pathlib import Path
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, QTimer
 
 COLUMNS = ("File", "Class", "Confidence", "Runner-up", "Folder")
+OBJECT_COLUMNS = ("File", "Things found", "Count", "Folder")
 SORT_ROLE = Qt.ItemDataRole.UserRole
+LISTED_THINGS = 10  # a row names this many things at most, then says how many more
+
+
+def things_text(found: list[dict]) -> str:
+    """'person 92%, dog 81%'; 'nothing found' for none."""
+    if not found:
+        return "nothing found"
+    text = ", ".join(f"{f['label']} {f['score'] * 100:.0f}%" for f in found[:LISTED_THINGS])
+    more = len(found) - LISTED_THINGS
+    return text + (f" and {more} more" if more > 0 else "")
 
 
 class ResultsModel(QAbstractTableModel):
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent=None, kind: str = "classes") -> None:
         super().__init__(parent)
+        self.kind = kind  # "classes" (a classifier's results) or "objects" (a detector's)
+        self.columns = OBJECT_COLUMNS if kind == "objects" else COLUMNS
         self.rows: list[dict] = []
         self._pending: list[dict] = []
         self._flush_timer = QTimer(self)
@@ -47,11 +61,11 @@ class ResultsModel(QAbstractTableModel):
         return 0 if parent is not None and parent.isValid() else len(self.rows)
 
     def columnCount(self, parent=None) -> int:
-        return 0 if parent is not None and parent.isValid() else len(COLUMNS)
+        return 0 if parent is not None and parent.isValid() else len(self.columns)
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
+            return self.columns[section]
         return None
 
     def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
@@ -61,14 +75,20 @@ class ResultsModel(QAbstractTableModel):
         col = index.column()
         path = Path(r["path"])
         skipped = "reason" in r
+        if self.kind == "objects" and col > 0:
+            col = (0, 1, 2, 4)[col]  # Things found, Count, Folder: drawn like Class, Confidence, Folder
         if role in (Qt.ItemDataRole.DisplayRole, SORT_ROLE):
             if col == 0:
                 return path.name
             if col == 1:
-                return "(not classified)" if skipped else r["label"]
+                if skipped:
+                    return "(not classified)"
+                return things_text(r["found"]) if "found" in r else r["label"]
             if col == 2:
                 if skipped:
                     return -1.0 if role == SORT_ROLE else r["reason"]
+                if "found" in r:
+                    return len(r["found"]) if role == SORT_ROLE else str(len(r["found"]))
                 return r["confidence"] if role == SORT_ROLE else f"{r['confidence'] * 100:.1f}%"
             if col == 3:
                 if skipped or len(r["top"]) < 2:
@@ -89,14 +109,18 @@ class ResultsModel(QAbstractTableModel):
 
     # -- export
     def counts(self) -> dict[str, int]:
+        """Pictures per class; for a detector's table, things found per kind."""
         out: dict[str, int] = {}
         for r in self.rows:
-            if "label" in r:
-                out[r["label"]] = out.get(r["label"], 0) + 1
+            labels = [f["label"] for f in r["found"]] if "found" in r else [r["label"]] if "label" in r else []
+            for label in labels:
+                out[label] = out.get(label, 0) + 1
         return dict(sorted(out.items(), key=lambda kv: (-kv[1], kv[0])))
 
     def write_csv(self, path: str | Path) -> int:
         self.flush()
+        if self.kind == "objects":
+            return self._write_objects_csv(path)
         top_n = max((len(r.get("top", [])) for r in self.rows), default=0)
         header = ["path", "class", "confidence"]
         for i in range(2, top_n + 1):
@@ -114,6 +138,21 @@ class ResultsModel(QAbstractTableModel):
                     row += [label, f"{p:.4f}"]
                 row += [""] * (len(header) - 1 - len(row))
                 w.writerow(row + [""])
+        return len(self.rows)
+
+    def _write_objects_csv(self, path: str | Path) -> int:
+        """One row per picture: how many things, and each as 'label score [x0 y0 x1 y1]' in the
+        picture's own pixels."""
+        with open(path, "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(["path", "count", "found", "note"])
+            for r in self.rows:
+                if "reason" in r:
+                    w.writerow([r["path"], "", "", r["reason"]])
+                    continue
+                found = "; ".join(f"{t['label']} {t['score']:.4f} [{' '.join(f'{v:.0f}' for v in t['box'])}]"
+                                  for t in r["found"])
+                w.writerow([r["path"], len(r["found"]), found, ""])
         return len(self.rows)
 
 
