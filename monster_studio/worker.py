@@ -393,8 +393,8 @@ class Worker(QObject):
                 self._emit(self.epochEnd, {"epoch": event.epoch, "epochs": event.epochs, "stage": event.stage,
                                            "train_loss": event.train_loss, "val_loss": event.val_loss,
                                            "val_accuracy": event.val_accuracy, "step": step})
-                self._progress(event.stage if event.stage == "finetune" else "train", event.epoch, event.epochs,
-                               force=True)
+                if event.stage != "finetune":  # fine-tuning reports finer steps (StepProgress) of its own
+                    self._progress("train", event.epoch, event.epochs, force=True)
             elif isinstance(event, Finished):
                 self._models[TRAINED] = event.model
                 summary = _summary(event, s)

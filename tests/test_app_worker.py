@@ -55,3 +55,12 @@ def test_stop_drops_what_was_asked_before_it(qtbot, sample_dir, tmp_path):
         assert outcomes[:3].count("stopped") >= 2  # the first may have finished before the Stop came
     finally:
         assert host.shutdown()
+
+
+def test_progress_amount_in_words():
+    from monster_studio.ui.progress_panel import amount
+
+    assert amount("train", 3, 40) == "epoch 3 of 40"
+    assert amount("finetune", 100, 480) == "20%"
+    assert amount("download", 5_000_000, 20_000_000) == "5.0 of 20.0 MB"
+    assert amount("features", 10, 398) == "10 of 398" and amount("scan", 0, 0) == ""

@@ -16,8 +16,10 @@ def amount(phase: str, done, total) -> str:
     done, total = int(done), int(total)
     if phase == "download":
         return f"{done / 1e6:.1f} of {total / 1e6:.1f} MB"
-    if phase in ("train", "finetune"):
+    if phase == "train":
         return f"epoch {done} of {total}"
+    if phase == "finetune":  # counted in steps (decoding, batches), which mean nothing to a user
+        return f"{100 * done // total}%"
     return f"{done} of {total}"
 
 

@@ -82,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     tp.finetune_epochs.setValue(2)
     tp.advanced_toggle.setChecked(True)
     tp.start_training()
-    wait(lambda: tp.progress.phase == "finetune" and "epoch" in tp.progress.eta.text() or tp.state != "training")
+    wait(lambda: tp.progress.phase == "finetune" and "%" in tp.progress.eta.text() or tp.state != "training")
+    wait(lambda: tp.progress.bar.value() >= 300 or tp.state != "training")  # some way into it (of 1000)
     shot("train")
     wait(lambda: tp.state != "training")
     if args.all:
