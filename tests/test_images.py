@@ -203,3 +203,33 @@ def test_sample_pictures_vary_within_a_class():
 def test_unknown_monster_kind_is_refused():
     with pytest.raises(ValueError, match="werewolf"):
         draw_picture("werewolf", random.Random(0))
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "GIF", "TIFF", "WEBP", "BMP"])
+def test_mangled_files_are_bad_pictures_never_crashes(tmp_path, fmt):
+    """Flipped and cut bytes in every format: a picture or a BadPicture, nothing else escapes."""
+    import io
+    import random
+
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 120, 40)).save(buf, fmt)
+    data = buf.getvalue()
+    rng = random.Random(fmt)
+    outcomes = {"ok": 0, "bad": 0}
+    for i in range(60):
+        mangled = bytearray(data)
+        for _ in range(rng.randint(1, 8)):
+            mangled[rng.randrange(len(mangled))] = rng.randrange(256)
+        if rng.random() < 0.3:
+            mangled = mangled[:rng.randrange(8, len(mangled))]
+        path = tmp_path / f"m{i}.{fmt.lower()}"
+        path.write_bytes(bytes(mangled))
+        try:
+            images.probe(path)
+            img = images.load_rgb(path, min_side=16)
+            assert img.mode == "RGB"
+            outcomes["ok"] += 1
+        except images.BadPicture as exc:
+            assert str(exc)
+            outcomes["bad"] += 1
+    assert outcomes["bad"] > 0  # the mangling does break files
