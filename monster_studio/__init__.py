@@ -2,3 +2,4 @@
 
 __version__ = "0.1.0"
 APP_NAME = "Monster Studio"
+MODEL_SUFFIX = ".monster"  # here, not in core.modelfile, so the window can use it without importing torch

@@ -51,6 +51,32 @@ class Progress:
         self.label = ""
 
 
+def _number(x):
+    """JSON has no NaN: a figure that could not be measured (no validation pictures) is null."""
+    return None if x is None or x != x else x
+
+
+def _positive(text: str) -> int:
+    n = int(text)
+    if n < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return n
+
+
+def _count(text: str) -> int:
+    n = int(text)
+    if n < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return n
+
+
+def _share(text: str) -> float:
+    x = float(text)
+    if not 0 <= x < 1:
+        raise argparse.ArgumentTypeError("must be from 0 up to (not including) 1, e.g. 0.2")
+    return x
+
+
 def _fail(message: str, code: int = 1) -> int:
     print(f"error: {message}", file=sys.stderr)
     return code
@@ -106,13 +132,15 @@ def cmd_train(args) -> int:
     for s in finished.skipped:
         say(f"skipped {s.path}: {s.reason}")
     if args.json:
-        print(json.dumps({"val_accuracy": m["val_accuracy"], "val_loss": m["val_loss"], "seconds": round(seconds, 3),
+        print(json.dumps({"val_accuracy": _number(m["val_accuracy"]), "val_loss": _number(m["val_loss"]),
+                          "seconds": round(seconds, 3),
                           "n_train": m["n_train"], "n_val": m["n_val"], "classes": m["classes"],
                           "best_epoch": m["best_epoch"], "backbone": settings.backbone, "out": str(path),
                           "skipped": [{"path": s.path, "reason": s.reason} for s in finished.skipped]}))
     else:
-        print(f"Validation accuracy {m['val_accuracy']:.1%} on {m['n_val']} pictures "
-              f"(best epoch {m['best_epoch']}); {len(finished.skipped)} file(s) skipped; "
+        checked = (f"Validation accuracy {m['val_accuracy']:.1%} on {m['n_val']} pictures" if m["n_val"]
+                   else "No pictures were kept aside to check the model")
+        print(f"{checked} (best epoch {m['best_epoch']}); {len(finished.skipped)} file(s) skipped; "
               f"saved {path} in {seconds:.1f} s")
     return 0
 
@@ -123,40 +151,55 @@ def cmd_classify(args) -> int:
 
     model = modelfile.load(args.model)
     progress = Progress(enabled=not args.quiet and not args.json)
-    writer = None
-    out = open(args.csv, "w", newline="", encoding="utf-8") if args.csv else None
-    k = max(1, args.top)
-    if out:
-        writer = csv.writer(out)
-        writer.writerow(["path", "label", "probability"] + [x for i in range(2, k + 1) for x in (f"label_{i}", f"probability_{i}")])
+    k = max(1, min(args.top, len(model.classes)))
+    rows: list[list[str]] = []
     n_ok = n_bad = 0
-    try:
-        for r in predict.classify(model, args.paths, top_k=k, cancel=Cancel()):
-            if isinstance(r, DownloadProgress):
-                progress.update(r.done_bytes / 1e6, r.total_bytes / 1e6, " MB")
-            elif isinstance(r, Skipped):
-                n_bad += 1
-                if args.json:
-                    print(json.dumps({"path": r.path, "top": [], "error": r.reason}), flush=True)
-                else:
-                    print(f"skipped {r.path}: {r.reason}", file=sys.stderr)
-            elif isinstance(r, predict.Prediction):
-                n_ok += 1
-                if args.json:
-                    print(json.dumps(r.to_dict()), flush=True)
-                elif not args.csv:
-                    tops = ", ".join(f"{lab} {p:.1%}" for lab, p in r.top)
-                    print(f"{r.path}\t{tops}", flush=True)
-                if writer:
-                    writer.writerow([r.path] + [x for lab, p in r.top for x in (lab, f"{p:.6f}")])
-    finally:
-        if out:
-            out.close()
-    if not args.json and args.csv:
-        print(f"{n_ok} picture(s) classified into {args.csv}; {n_bad} skipped", file=sys.stderr)
+    for r in predict.classify(model, args.paths, top_k=k, cancel=Cancel()):
+        if isinstance(r, DownloadProgress):
+            progress.update(r.done_bytes / 1e6, r.total_bytes / 1e6, " MB")
+        elif isinstance(r, Skipped):
+            n_bad += 1
+            rows.append([r.path] + [""] * (2 * k) + [r.reason])
+            if args.json:
+                print(json.dumps({"path": r.path, "top": [], "error": r.reason}), flush=True)
+            else:
+                print(f"skipped {r.path}: {r.reason}", file=sys.stderr)
+        elif isinstance(r, predict.Prediction):
+            n_ok += 1
+            rows.append([r.path] + [x for lab, p in r.top for x in (lab, f"{p:.6f}")] + [""])
+            if args.json:
+                print(json.dumps(r.to_dict()), flush=True)
+            elif not args.csv:
+                tops = ", ".join(f"{lab} {p:.1%}" for lab, p in r.top)
+                print(f"{r.path}\t{tops}", flush=True)
+    if args.csv:
+        header = ["path", "label", "probability"]
+        header += [x for i in range(2, k + 1) for x in (f"label_{i}", f"probability_{i}")] + ["note"]
+        write_csv(args.csv, header, rows)
+        if not args.json:
+            print(f"{n_ok} picture(s) classified into {args.csv}; {n_bad} skipped", file=sys.stderr)
     if n_ok == 0:
         return _fail("no picture could be classified" + (f" ({n_bad} skipped)" if n_bad else ""))
     return 0
+
+
+def write_csv(path: str, header: list[str], rows: list[list[str]]) -> None:
+    """Atomically (a failure leaves any earlier file as it was), UTF-8 without a BOM (scripts read
+    this one; the app's export adds the BOM spreadsheets want), file names that are not valid
+    UTF-8 kept as their bytes."""
+    import tempfile
+
+    target = os.path.abspath(path)
+    fd, tmp = tempfile.mkstemp(prefix=".csv-", suffix=".tmp", dir=os.path.dirname(target))
+    try:
+        with os.fdopen(fd, "w", newline="", encoding="utf-8", errors="surrogateescape") as f:
+            writer = csv.writer(f)
+            writer.writerow(header)
+            writer.writerows(rows)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 def cmd_detect(args) -> int:
@@ -223,11 +266,13 @@ def cmd_sample(args) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
+    from monster_studio.core import device
     from monster_studio.core.backbones import DEFAULT_BACKBONE
 
     p = argparse.ArgumentParser(prog="monster-studio", description=f"{APP_NAME}: build an image classifier from a "
                                 "folder of pictures. With no command, opens the app.")
     p.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    p.add_argument("--debug", action="store_true", help="show the Python traceback of an unexpected error")
     p.add_argument("--install-desktop-entry", action="store_true",
                    help="add Monster Studio to the desktop's application menu (Linux), then exit")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
@@ -236,13 +281,13 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("data_dir")
     t.add_argument("--out", required=True, help="model file to write (.monster)")
     t.add_argument("--backbone", default=DEFAULT_BACKBONE, help=f"pretrained model (default {DEFAULT_BACKBONE}; see 'backbones')")
-    t.add_argument("--epochs", type=int, default=40)
+    t.add_argument("--epochs", type=_positive, default=40)
     t.add_argument("--lr", type=float, default=3e-3, help="learning rate")
-    t.add_argument("--val-split", type=float, default=0.2, help="share of pictures kept for validation")
-    t.add_argument("--augment", type=int, default=0, metavar="N", help="augmented views per training picture")
+    t.add_argument("--val-split", type=_share, default=0.2, help="share of pictures kept for validation (0 to 0.9)")
+    t.add_argument("--augment", type=_count, default=0, metavar="N", help="augmented views per training picture")
     t.add_argument("--finetune", action="store_true", help="also fine-tune the backbone's last layers (slower)")
     t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+    t.add_argument("--device", default="auto", choices=device.choices(), help="where the work runs (default: auto)")
     t.add_argument("--json", action="store_true", help="end with one JSON line of results")
     t.add_argument("--verbose", "-v", action="store_true", help="print every epoch")
     t.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
@@ -251,7 +296,7 @@ def parser() -> argparse.ArgumentParser:
     c = sub.add_parser("classify", help="classify pictures (or folders of pictures) with a model file")
     c.add_argument("model")
     c.add_argument("paths", nargs="+", metavar="PATH")
-    c.add_argument("--top", type=int, default=3)
+    c.add_argument("--top", type=_positive, default=3)
     c.add_argument("--csv", metavar="OUT.csv")
     c.add_argument("--json", action="store_true", help="one JSON line per picture")
     c.add_argument("--quiet", "-q", action="store_true")
@@ -289,21 +334,26 @@ def main(argv: list[str] | None = None) -> int:
         from monster_studio.ui.app import main as app_main
 
         return app_main(sys.argv[:1])
+    for stream in (sys.stdout, sys.stderr):  # file names need not be valid UTF-8 on Linux
+        try:
+            stream.reconfigure(errors="surrogateescape")
+        except (AttributeError, ValueError):
+            pass
     args = parser().parse_args(argv)
-    if args.install_desktop_entry:
-        from monster_studio.ui.desktop_entry import install
-
-        print(f"Installed {install()}")
-        return 0
-    if args.command is None:
-        parser().print_help()
-        return 2
     from monster_studio.core.backbones import UnknownBackbone
     from monster_studio.core.dataset import DatasetError
     from monster_studio.core.modelfile import ModelFileError
     from monster_studio.core.weights import WeightsUnavailable
 
     try:
+        if args.install_desktop_entry:
+            from monster_studio.ui.desktop_entry import install
+
+            print(f"Installed {install()}")
+            return 0
+        if args.command is None:
+            parser().print_help()
+            return 2
         return args.func(args)
     except (DatasetError, WeightsUnavailable, ModelFileError, UnknownBackbone) as exc:
         return _fail(str(exc))
@@ -315,7 +365,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except OSError as exc:
         return _fail(f"{exc.filename or ''} {exc.strerror or exc}".strip())
-
+    except Exception as exc:  # noqa: BLE001 - one plain line, never a traceback (unless asked for)
+        if args.debug:
+            raise
+        return _fail(f"unexpected {type(exc).__name__}: {exc} (run again with --debug for the details)")
 
 if __name__ == "__main__":
     raise SystemExit(main())

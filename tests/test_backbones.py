@@ -179,3 +179,48 @@ def test_import_weights_checks_the_architecture(torch_home, tmp_path):
     weights.pretrained(spec)  # and it loads through torchvision
     with pytest.raises(weights.WeightsUnavailable, match="bundled"):
         weights.import_weights("efficientnet_lite0", good)
+
+
+class _StalledResponse(_FakeResponse):
+    """Sends one chunk, then nothing: every read waits out its socket timeout."""
+
+    def read(self, n):
+        if self.pos == 0:
+            self.pos = n
+            return b"x" * n
+        raise TimeoutError("timed out")
+
+
+def test_a_stalled_download_honours_stop_and_gives_up(torch_home, monkeypatch):
+    from monster_studio.core.events import Cancel, Cancelled
+
+    monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: _StalledResponse(b"x" * (4 * weights.CHUNK)))
+    spec = CATALOGUE["resnet18"]
+    cancel = Cancel()
+    gen = weights.download(spec, cancel)
+    assert next(gen).done_bytes == weights.CHUNK
+    cancel.set()
+    with pytest.raises(Cancelled):
+        next(gen)
+    with pytest.raises(weights.WeightsUnavailable, match="stalled"):
+        list(weights.download(spec, Cancel(), stall_limit=0.0))
+    assert not list((torch_home / "hub" / "checkpoints").iterdir())
+
+
+def test_a_planted_pickle_under_the_official_name_is_refused(torch_home, tmp_path):
+    """torchvision's loader unpickles without weights_only; the file is checked safely first."""
+    marker = tmp_path / "pwned"
+
+    class Evil:
+        def __reduce__(self):
+            import os
+
+            return (os.system, (f"touch {marker}",))
+
+    spec = CATALOGUE["resnet18"]
+    folder = torch_home / "hub" / "checkpoints"
+    folder.mkdir(parents=True)
+    torch.save({"fc.weight": Evil()}, folder / spec.weights_filename)
+    with pytest.raises(weights.WeightsUnavailable, match="read safely"):
+        weights.pretrained(spec)
+    assert not marker.exists()

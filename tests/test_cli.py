@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from pathlib import Path
 
 from monster_studio.cli import main
 
@@ -48,13 +49,13 @@ def test_classify_json_and_csv(model_file, sample_dir, tmp_path, capsys):
     rows = [json.loads(line) for line in lines(capsys.readouterr().out)]
     assert len(rows) == 25
     assert all(len(r["top"]) == 2 and r["top"][0]["probability"] >= r["top"][1]["probability"] for r in rows)
-    ghosts = [r for r in rows if "/ghost/" in r["path"]]
+    ghosts = [r for r in rows if Path(r["path"]).parent.name == "ghost"]
     assert sum(r["top"][0]["label"] == "ghost" for r in ghosts) >= 22
     out = tmp_path / "results.csv"
     assert main(["classify", str(model_file), str(sample_dir / "mummy"), "--csv", str(out)]) == 0
-    with open(out, newline="") as f:
+    with open(out, newline="", encoding="utf-8") as f:
         table = list(csv.DictReader(f))
-    assert len(table) == 24 and {"path", "label", "probability", "label_2"} <= set(table[0])
+    assert len(table) == 24 and {"path", "label", "probability", "label_2", "probability_2", "note"} <= set(table[0])
 
 
 def test_backbones_and_sample(tmp_path, capsys):
@@ -109,3 +110,47 @@ def test_installed_entry_point_runs_as_a_program(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "monster_studio", "classify", str(tmp_path / "none.monster"), str(tmp_path)],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 1 and "Traceback" not in bad.stderr and "does not exist" in bad.stderr
+
+
+def test_val_split_zero_gives_null_accuracy(sample_dir, tmp_path, capsys):
+    assert main(["train", str(sample_dir), "--out", str(tmp_path / "z"), "--epochs", "3", "--val-split", "0",
+                 "--json"]) == 0
+    result = json.loads(lines(capsys.readouterr().out)[-1])  # valid JSON: no NaN
+    assert result["val_accuracy"] is None and result["n_val"] == 0
+
+
+def test_csv_keeps_skipped_files_and_odd_names(model_file, sample_dir, tmp_path, capsys):
+    import os
+    import shutil
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    odd = folder / os.fsdecode(b"caf\xe9.png")
+    shutil.copy(sample_dir / "slime" / "slime_000.png", odd)
+    (folder / "broken.jpg").write_bytes(b"not a picture")
+    out = tmp_path / "r.csv"
+    out.write_text("old results\n")
+    assert main(["classify", str(model_file), str(folder), "--csv", str(out), "--top", "9"]) == 0
+    with open(out, newline="", encoding="utf-8", errors="surrogateescape") as f:
+        table = list(csv.reader(f))
+    header, rows = table[0], table[1:]
+    assert header[-1] == "note" and "label_5" in header and "label_6" not in header  # 5 classes, not 9
+    by_name = {Path(r[0]).name: r for r in rows}
+    assert by_name[odd.name][1] == "slime" and by_name["broken.jpg"][-1]
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+@pytest.mark.parametrize("args", [["--device", "warp-drive"], ["--epochs", "0"], ["--val-split", "1.5"]])
+def test_bad_options_are_usage_errors(sample_dir, tmp_path, args):
+    with pytest.raises(SystemExit) as exc:
+        main(["train", str(sample_dir), "--out", str(tmp_path / "x"), *args])
+    assert exc.value.code == 2
+
+
+def test_an_unexpected_error_is_one_line(tmp_path, capsys, monkeypatch):
+    from monster_studio.core import sample
+
+    monkeypatch.setattr(sample, "write_sample", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("boom")))
+    assert main(["sample", str(tmp_path / "s")]) == 1
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == ["error: unexpected RuntimeError: boom (run again with --debug for the details)"]

@@ -212,3 +212,23 @@ def test_scan_reports_progress(tmp_path):
     assert [e.done for e in events] == sorted(e.done for e in events)
     assert len(ds.train) + len(ds.val) == 120
 
+
+
+def test_unreadable_folders_are_reported(tmp_path, monkeypatch):
+    import os as os_module
+
+    from monster_studio.core import dataset
+
+    for cls in ("a", "b"):
+        pictures(tmp_path / cls, 3)
+    real_walk = os_module.walk
+
+    def walk(top, onerror=None, followlinks=False):  # as root, permissions cannot be made to fail
+        if Path(top).name == "b" and onerror is not None:
+            onerror(PermissionError(13, "Permission denied", str(Path(top) / "locked")))
+        yield from real_walk(top, onerror=onerror, followlinks=followlinks)
+
+    monkeypatch.setattr(dataset.os, "walk", walk)
+    ds = scan(tmp_path)
+    (locked,) = [s for s in ds.skipped if s.path.endswith("locked")]
+    assert "folder cannot be read" in locked.reason

@@ -103,6 +103,12 @@ def _good_meta(**change):
     ({"classes": ["a", "b"]}, "does not fit 2 classes"),
     ({"backbone": "alexnet"}, "does not know"),
     ({"preprocess": {"crop_size": 3}}, "preprocessing"),
+    ({"preprocess": {"resize_size": 256, "crop_size": 224, "mean": [0.5, 0.5], "std": [0.5, 0.5, 0.5]}},
+     "preprocessing"),
+    ({"preprocess": {"resize_size": 256, "crop_size": 224, "mean": [0.5] * 3, "std": [0.5, 0, 0.5]}},
+     "preprocessing"),
+    ({"preprocess": {"resize_size": 256, "crop_size": 224, "mean": [0.5] * 3, "std": [0.5] * 3,
+                     "interpolation": "lanczos"}}, "preprocessing"),
 ])
 def test_wrong_metadata_is_refused(tmp_path, change, words):
     path = tmp_path / "x.monster"

@@ -75,7 +75,7 @@ def test_cancel_during_feature_extraction(sample_dir, tmp_path, monkeypatch):
         if isinstance(ev, FeatureProgress) and ev.done > ev.cached and t_cancel is None:
             cancel.set()
             t_cancel = time.perf_counter()
-    assert t_cancel is not None and time.perf_counter() - t_cancel < 1.5
+    assert t_cancel is not None and time.perf_counter() - t_cancel < 3.0  # ~0.2 s idle; room for a loaded CI
     assert not any(isinstance(e, (Finished, EpochEnd)) for e in seen)
     done = max(e.done for e in seen if isinstance(e, FeatureProgress))
     assert done < 120
@@ -124,15 +124,76 @@ def test_predict_batches_and_reports(trained, sample_dir, bad_corpus):
 
 
 def test_imagenet_labels_without_training(sample_dir):
+    from monster_studio.core import weights
     from monster_studio.core.model import TrainedModel
 
     model = TrainedModel.imagenet()
-    (r,) = list(predict.classify(model, [next((sample_dir / "ghost").iterdir())], top_k=5))
-    assert len(model.classes) == 1000 and len(r.top) == 5 and r.top[0][0] in model.classes
+    picture = next((sample_dir / "ghost").iterdir())
+    (r,) = list(predict.classify(model, [picture], top_k=5))
+    # The same answer as the bundled network's own 1000-class head, named with ImageNet's labels.
+    net = weights.pretrained(model.spec)
+    pre = model.spec.preprocess
+    from monster_studio.core import images
+
+    with torch.inference_mode():
+        probs = net(pre.normalize(pre.center(images.load_rgb(picture))[None])).softmax(1)[0]
+    best = probs.topk(5).indices.tolist()
+    assert [label for label, _ in r.top] == [model.spec.imagenet_categories[i] for i in best]
+    assert len(model.classes) == 1000 and model.classes[0] == "tench"
 
 
-def test_batch_size_is_small_for_heavy_backbones_on_cpu():
+def test_no_validation_pictures_still_trains(sample_dir):
+    """Kept for checking 0%: nothing to measure on, but a model all the same (the last epoch)."""
+    events = run(sample_dir, epochs=5, val_split=0.0)
+    done = events[-1]
+    assert isinstance(done, Finished) and done.metrics["n_val"] == 0
+    assert done.metrics["val_accuracy"] != done.metrics["val_accuracy"]  # NaN: not measured
+    tuned = run(sample_dir, epochs=3, val_split=0.0, finetune=True, finetune_epochs=1)
+    assert tuned[-1].metrics["finetune_best_epoch"] == 1  # the fine-tuned weights are kept
+
+
+def test_file_names_that_are_not_utf8(sample_dir, tmp_path):
+    import os
+    import shutil
+
+    folder = tmp_path / "odd"
+    for cls in ("ghost", "slime"):
+        shutil.copytree(sample_dir / cls, folder / cls)
+    odd = folder / "ghost" / os.fsdecode(b"caf\xe9 photo.png")  # a Latin-1 name from an old archive
+    (folder / "ghost" / "ghost_000.png").rename(odd)
+    events = run(folder, epochs=3, augment=1)
+    assert isinstance(events[-1], Finished) and not events[-1].skipped
+    (r,) = list(predict.classify(events[-1].model, [odd]))
+    assert r.path == str(odd) and r.label == "ghost"
+
+
+def test_batch_size_is_small_on_cpu():
     from monster_studio.core import backbones
 
-    cpu = torch.device("cpu")
-    assert features.batch_size_for(backbones.get("vgg16"), cpu) <= 8 < features.batch_size_for(backbones.get("vgg16"), torch.device("cuda"))
+    for spec in backbones.CATALOGUE.values():
+        assert features.batch_size_for(spec, torch.device("cpu")) == 8
+        assert features.batch_size_for(spec, torch.device("cuda")) == 64
+
+
+def test_passing_failures_are_not_remembered(sample_dir, tmp_path, monkeypatch):
+    """A picture that could not be read for a passing reason (permissions, memory) is tried again
+    next time; one that is damaged is remembered as bad."""
+    from monster_studio.core import backbones, images
+
+    monkeypatch.setenv("MONSTER_STUDIO_CACHE", str(tmp_path / "cache"))
+    locked, damaged = sorted((sample_dir / "ghost").iterdir())[1:3]
+    real = features.decode
+
+    def decode(item, spec, seed):
+        if item[0] == locked:
+            raise images.BadPicture("cannot be read (permission denied)", transient=True)
+        if item[0] == damaged:
+            raise images.BadPicture("damaged: cannot be decoded")
+        return real(item, spec, seed)
+
+    monkeypatch.setattr(features, "decode", decode)
+    done = run(sample_dir, epochs=2)[-1]
+    assert {s.path for s in done.skipped} >= {str(locked), str(damaged)}
+    cache = features.FeatureCache(backbones.get(backbones.DEFAULT_BACKBONE))
+    assert cache.get((locked, 0)) is None
+    assert cache.get((damaged, 0)) == "damaged: cannot be decoded"

@@ -85,9 +85,17 @@ def _subdirs(folder: Path) -> list[Path]:
                   key=lambda d: d.name.lower())
 
 
-def _files_under(folder: Path) -> list[Path]:
+def files_under(folder: Path, unreadable: list[Skipped] | None = None, cancel: Cancel | None = None) -> list[Path]:
+    """Every file below `folder`, sorted, hidden folders left out; folders that cannot be read
+    are reported in `unreadable` rather than passed over in silence."""
+    def report(err: OSError) -> None:
+        if unreadable is not None:
+            unreadable.append(Skipped(str(err.filename or folder), f"folder cannot be read ({err.strerror or err})"))
+
     out = []
-    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+    for dirpath, dirnames, filenames in os.walk(folder, onerror=report, followlinks=False):
+        if cancel is not None:
+            cancel.check()
         dirnames[:] = sorted(d for d in dirnames if not images.is_litter(Path(d)))
         for name in sorted(filenames):
             out.append(Path(dirpath) / name)
@@ -129,12 +137,13 @@ def _find_split(root: Path) -> tuple[Path, Path] | None:
     return None
 
 
-def _class_folders(top: Path) -> tuple[dict[str, list[Path]], list[Skipped]]:
-    """Every file under each class folder; loose files beside them are reported."""
-    files = {d.name: _files_under(d) for d in _subdirs(top)}
-    stray = [Skipped(str(f), "not inside a class folder (put it in one subfolder per kind)")
-             for f in sorted(top.iterdir()) if f.is_file() and not images.is_litter(f)]
-    return files, stray
+def _class_folders(top: Path, cancel: Cancel | None) -> tuple[dict[str, list[Path]], list[Skipped]]:
+    """Every file under each class folder; loose files beside them, and unreadable folders, are reported."""
+    reported: list[Skipped] = []
+    files = {d.name: files_under(d, reported, cancel) for d in _subdirs(top)}
+    reported += [Skipped(str(f), "not inside a class folder (put it in one subfolder per kind)")
+                 for f in sorted(top.iterdir()) if f.is_file() and not images.is_litter(f)]
+    return files, reported
 
 
 def scan(root: str | os.PathLike, val_split: float = 0.2, seed: int = 0,
@@ -154,7 +163,7 @@ def scan_steps(root: str | os.PathLike, val_split: float = 0.2, seed: int = 0,
         raise DatasetError(f"{root} is a file, not a folder. Choose a folder that holds one subfolder per class.")
     try:
         split = _find_split(root)
-        listed = [_class_folders(t) for t in (split if split is not None else (root,))]
+        listed = [_class_folders(t, cancel) for t in (split if split is not None else (root,))]
     except PermissionError as exc:
         raise DatasetError(f"The folder {exc.filename or root} cannot be read (permission denied).") from exc
     total = sum(len(fs) for files, _ in listed for fs in files.values())

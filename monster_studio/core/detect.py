@@ -14,7 +14,7 @@ from functools import cached_property
 import torch
 
 from monster_studio.core import images, weights
-from monster_studio.core.events import Cancel, Cancelled, Phase, Skipped
+from monster_studio.core.events import Cancel, Cancelled, Skipped
 from monster_studio.core.predict import expand
 
 DETECT_SIDE = 640  # pictures are decoded at about this size; the detectors resize on their own
@@ -88,18 +88,7 @@ class Detections:
 
 def load(detector_id: str, cancel: Cancel | None = None) -> Iterator:
     """Yields download events if needed; returns the detector in eval mode."""
-    spec = DETECTORS[detector_id]
-    if weights.cached_file(spec) is None:
-        yield Phase("download", f"Downloading {spec.display_name} ({spec.download_mb:.0f} MB)")
-        yield from weights.download(spec, cancel)
-    from torchvision.models import get_model
-
-    try:
-        net = get_model(spec.id, weights=spec.weights, progress=False)
-    except (RuntimeError, OSError, EOFError, KeyError, ValueError) as exc:
-        raise weights.WeightsUnavailable(
-            f"The weights file for {spec.display_name} does not fit ({weights._short(exc)}). "
-            f"Delete {weights.checkpoints_dir() / spec.weights_filename} and import a good copy.") from exc
+    net = yield from weights.load_torchvision(DETECTORS[detector_id], cancel)
     return net.eval()
 
 
@@ -127,7 +116,7 @@ def detect(detector_id: str, paths: Iterable[str | os.PathLike], min_score: floa
                 out = net([x])[0]
                 # Boxes come in decoded pixels; draft mode may have shrunk the picture, so scale
                 # back to the picture's real size.
-                full = _real_size(f, img.size)
+                full = images.upright_size(f) or img.size
                 sx, sy = full[0] / img.size[0], full[1] / img.size[1]
                 found = [Found(labels[int(lab)], float(score), (b[0] * sx, b[1] * sy, b[2] * sx, b[3] * sy))
                          for b, lab, score in zip(out["boxes"].tolist(), out["labels"], out["scores"])
@@ -135,16 +124,3 @@ def detect(detector_id: str, paths: Iterable[str | os.PathLike], min_score: floa
                 yield Detections(str(f), full, found)
     except Cancelled:
         return
-
-
-def _real_size(path, decoded: tuple[int, int]) -> tuple[int, int]:
-    """The upright size of the picture on disk (decoding may have used a reduced scale)."""
-    from PIL import Image
-
-    try:
-        with Image.open(path) as im:
-            w, h = im.size
-            orientation = im.getexif().get(0x0112, 1)
-    except OSError:
-        return decoded
-    return (h, w) if orientation in (5, 6, 7, 8) else (w, h)

@@ -4,19 +4,8 @@ from __future__ import annotations
 import torch
 
 
-def pick(preference: str = "auto") -> torch.device:
-    if preference and preference != "auto":
-        return torch.device(preference)
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
-
-
 def choices() -> list[str]:
-    """What the app's device picker offers on this computer."""
+    """What this computer offers: "auto", "cpu", then any accelerator, best first."""
     out = ["auto", "cpu"]
     if torch.cuda.is_available():
         out.append("cuda")
@@ -24,3 +13,14 @@ def choices() -> list[str]:
     if mps is not None and mps.is_available():
         out.append("mps")
     return out
+
+
+def pick(preference: str = "auto") -> torch.device:
+    """The device for a preference; "auto" takes the best one present. Raises ValueError, in
+    words, for one this computer does not have."""
+    available = choices()
+    if not preference or preference == "auto":
+        return torch.device(available[2] if len(available) > 2 else "cpu")
+    if preference not in available:
+        raise ValueError(f"This computer has no '{preference}' device; choose one of: {', '.join(available)}.")
+    return torch.device(preference)

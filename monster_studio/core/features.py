@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from monster_studio.core import backbones, images
+from monster_studio.core import backbones, images, weights
 from monster_studio.core.backbones import Backbone
 from monster_studio.core.events import Cancel, FeatureProgress
 from monster_studio.core.paths import cache_dir
@@ -34,12 +34,26 @@ def batch_size_for(spec: Backbone, device: torch.device) -> int:
     return 64 if device.type != "cpu" else 8
 
 
+CACHE_VERSION = 2
+
+
+def _weights_identity(spec: Backbone) -> tuple:
+    path = weights.cached_file(spec)
+    try:
+        st = path.stat() if path else None
+    except OSError:
+        st = None
+    return (path.name, st.st_size, st.st_mtime_ns) if st else ()
+
+
 class FeatureCache:
     """One .npy per (picture, view) under the cache folder; a `.bad` file remembers undecodable ones."""
 
     def __init__(self, spec: Backbone, seed: int = 0, root: Path | None = None) -> None:
-        pre = spec.preprocess
-        tag = hashlib.sha1(repr((spec.id, pre.to_dict())).encode()).hexdigest()[:10]
+        # Everything that changes what a picture's features are: the cache's own format, the
+        # backbone, its preprocessing, and the weights file itself (a re-imported file differs).
+        tag = hashlib.sha1(repr((CACHE_VERSION, spec.id, spec.preprocess.to_dict(), _weights_identity(spec)))
+                           .encode()).hexdigest()[:10]
         self.dir = (root or cache_dir()) / "features" / f"{spec.id}-{tag}"
         self.seed = seed
         self.writable = True
@@ -47,8 +61,10 @@ class FeatureCache:
     def key(self, item: Item) -> str:
         path, view = item
         st = path.stat()
-        ident = f"{path.resolve()}\0{st.st_size}\0{st.st_mtime_ns}\0{view}\0{self.seed if view else ''}"
-        return hashlib.sha1(ident.encode()).hexdigest()
+        # Bytes, not text: on Linux a file name need not be valid UTF-8.
+        ident = b"\0".join([os.fsencode(path.resolve()), b"%d" % st.st_size, b"%d" % st.st_mtime_ns,
+                            b"%d" % view, b"%d" % self.seed if view else b""])
+        return hashlib.sha1(ident).hexdigest()
 
     def _file(self, key: str, suffix: str) -> Path:
         return self.dir / key[:2] / f"{key}{suffix}"
@@ -98,7 +114,7 @@ def headless(model: nn.Module, spec: Backbone):
 
 
 def _view_rng(path: Path, view: int, seed: int) -> random.Random:
-    return random.Random(f"{seed}:{path}:{view}")
+    return random.Random(hashlib.sha1(b"%d:%s:%d" % (seed, os.fsencode(path), view)).digest())
 
 
 def decode(item: Item, spec: Backbone, seed: int) -> torch.Tensor:
@@ -111,26 +127,8 @@ def decode(item: Item, spec: Backbone, seed: int) -> torch.Tensor:
     return pre.augmented(img, _view_rng(path, view, seed))
 
 
-def _decoded(items: list[Item], spec: Backbone, seed: int, pool: ThreadPoolExecutor,
-             batch: int) -> Iterator[list[tuple[Item, torch.Tensor | str]]]:
-    """Batches of decoded pictures, the next batch decoding while the current one computes."""
-    def one(item: Item):
-        try:
-            return item, decode(item, spec, seed)
-        except images.BadPicture as exc:
-            return item, str(exc)
-
-    chunks = [items[i:i + batch] for i in range(0, len(items), batch)]
-    pending = [pool.map(one, chunks[0])] if chunks else []
-    for i in range(len(chunks)):
-        if i + 1 < len(chunks):
-            pending.append(pool.map(one, chunks[i + 1]))
-        yield list(pending.pop(0))
-
-
 def compute(model: nn.Module, spec: Backbone, items: list[Item], cache: FeatureCache | None,
-            device: torch.device, cancel: Cancel | None = None, seed: int = 0,
-            on_batch: Callable[[int], None] | None = None) -> Iterator[int]:
+            device: torch.device, cancel: Cancel | None = None, seed: int = 0) -> Iterator[int]:
     """Run the headless backbone over `items`; yields how many were done after each batch and
     returns {item: features or bad-reason}."""
     out: dict[Item, np.ndarray | str] = {}
@@ -141,15 +139,15 @@ def compute(model: nn.Module, spec: Backbone, items: list[Item], cache: FeatureC
     model.eval().to(device).to(memory_format=torch.channels_last)
     done = 0
     with headless(model, spec), torch.inference_mode(), ThreadPoolExecutor(2, "decode") as pool:
-        for batch in _decoded(items, spec, seed, pool, bs):
+        for batch in images.decoded_batches(items, lambda it: decode(it, spec, seed), bs, pool):
             if cancel is not None:
                 cancel.check()
-            good = [(it, t) for it, t in batch if not isinstance(t, str)]
-            for it, reason in batch:
-                if isinstance(reason, str):
-                    out[it] = reason
-                    if cache is not None:
-                        cache.put(it, reason)
+            good = [(it, t) for it, t in batch if not isinstance(t, images.BadPicture)]
+            for it, bad in batch:
+                if isinstance(bad, images.BadPicture):
+                    out[it] = str(bad)
+                    if cache is not None and not bad.transient:
+                        cache.put(it, str(bad))
             if good:
                 x = torch.stack([t for _, t in good]).to(device, non_blocking=True)
                 x = pre.normalize(x).contiguous(memory_format=torch.channels_last)

@@ -9,6 +9,7 @@ import math
 import os
 import random
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +27,12 @@ warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
 
 
 class BadPicture(Exception):
-    """A file that cannot be used as a picture; str() is the reason for the user."""
+    """A file that cannot be used as a picture; str() is the reason for the user. `transient`:
+    the file itself may be fine (permissions, memory), so the verdict must not be remembered."""
+
+    def __init__(self, reason: str, transient: bool = False) -> None:
+        super().__init__(reason)
+        self.transient = transient
 
 
 def is_litter(path: Path) -> bool:
@@ -43,7 +49,7 @@ def _open(path: Path) -> Image.Image:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise BadPicture(f"cannot be read ({exc.strerror or exc})") from exc
+        raise BadPicture(f"cannot be read ({exc.strerror or exc})", transient=True) from exc
     if size == 0:
         raise BadPicture("empty file (0 bytes)")
     try:
@@ -53,9 +59,9 @@ def _open(path: Path) -> Image.Image:
     except UnidentifiedImageError as exc:
         raise BadPicture("not a picture in a format that can be read") from exc
     except PermissionError as exc:
-        raise BadPicture("cannot be read (permission denied)") from exc
+        raise BadPicture("cannot be read (permission denied)", transient=True) from exc
     except OSError as exc:
-        raise BadPicture(f"cannot be read ({exc})") from exc
+        raise BadPicture(f"cannot be read ({exc})", transient=True) from exc
     except Exception as exc:  # noqa: BLE001 - a malformed header may raise anything; it is still a bad file
         raise BadPicture(f"damaged: the header cannot be read ({type(exc).__name__})") from exc
     w, h = img.size
@@ -122,7 +128,7 @@ def load_rgb(path: str | os.PathLike, min_side: int | None = None) -> Image.Imag
     except Image.DecompressionBombError as exc:
         raise BadPicture("too large to open safely (more pixels than the safety limit)") from exc
     except MemoryError as exc:
-        raise BadPicture("too large to decode in memory") from exc
+        raise BadPicture("too large to decode in memory", transient=True) from exc
     except Exception as exc:  # noqa: BLE001 - 2,700 fuzzed files raised nothing else, but one must not stop a run
         raise BadPicture(f"damaged: cannot be decoded ({type(exc).__name__}: {exc})") from exc
     finally:
@@ -145,8 +151,17 @@ class Preprocess:
 
     @classmethod
     def from_dict(cls, d: dict) -> "Preprocess":
-        return cls(int(d["resize_size"]), int(d["crop_size"]), tuple(float(x) for x in d["mean"]),
-                   tuple(float(x) for x in d["std"]), str(d.get("interpolation", "bilinear")))
+        """Checked: a model file's metadata is outside data. Raises ValueError (or KeyError/TypeError)."""
+        mean, std = tuple(float(x) for x in d["mean"]), tuple(float(x) for x in d["std"])
+        pre = cls(int(d["resize_size"]), int(d["crop_size"]), mean, std, str(d.get("interpolation", "bilinear")))
+        if len(mean) != 3 or len(std) != 3 or not all(math.isfinite(v) for v in mean + std) \
+                or not all(v > 0 for v in std):
+            raise ValueError("mean and std need three finite numbers each, std above zero")
+        if not (16 <= pre.crop_size <= pre.resize_size <= 4096):
+            raise ValueError("sizes out of range")
+        if pre.interpolation not in ("bilinear", "bicubic"):
+            raise ValueError(f"unknown interpolation {pre.interpolation!r}")
+        return pre
 
     @property
     def _resample(self) -> int:
@@ -197,6 +212,35 @@ def to_float_tensor(img: Image.Image) -> torch.Tensor:
 def _to_uint8_tensor(img: Image.Image) -> torch.Tensor:
     arr = np.asarray(img, dtype=np.uint8)
     return torch.from_numpy(arr.copy()).permute(2, 0, 1).contiguous()
+
+
+def decoded_batches(items: list, decode, batch: int, pool) -> Iterator[list[tuple[object, object]]]:
+    """Batches of (item, decoded or BadPicture), the next batch decoding on `pool` while the
+    caller computes on the current one."""
+    def one(item):
+        try:
+            return item, decode(item)
+        except BadPicture as exc:
+            return item, exc
+
+    chunks = [items[i:i + batch] for i in range(0, len(items), batch)]
+    pending = [pool.map(one, chunks[0])] if chunks else []
+    for i in range(len(chunks)):
+        if i + 1 < len(chunks):
+            pending.append(pool.map(one, chunks[i + 1]))
+        yield list(pending.pop(0))
+
+
+def upright_size(path: str | os.PathLike) -> tuple[int, int] | None:
+    """Width and height of the picture on disk once turned upright (EXIF), from the header alone;
+    None when it cannot be read."""
+    try:
+        with Image.open(path) as im:
+            w, h = im.size
+            orientation = im.getexif().get(0x0112, 1)
+    except Exception:  # noqa: BLE001 - same as a bad header: no size
+        return None
+    return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
 
 
 def thumbnail(path: str | os.PathLike, size: int = 96) -> Image.Image:

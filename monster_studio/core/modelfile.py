@@ -17,13 +17,14 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from monster_studio import MODEL_SUFFIX
 from monster_studio.core import backbones
 from monster_studio.core.images import Preprocess
 from monster_studio.core.model import TrainedModel
 
 FORMAT = "monster-studio-model"
 FORMAT_VERSION = 1
-SUFFIX = ".monster"
+SUFFIX = MODEL_SUFFIX
 META_KEY = "monster_studio"
 MAX_HEADER = 100 * 1024 * 1024
 

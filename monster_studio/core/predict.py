@@ -39,7 +39,7 @@ def expand(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[Skipped
     missing: list[Skipped] = []
     for p in map(Path, paths):
         if p.is_dir():
-            files += [f for f in dataset._files_under(p) if not images.is_litter(f)]
+            files += [f for f in dataset.files_under(p, missing) if not images.is_litter(f)]
         elif p.is_file():
             files.append(p)
         else:
@@ -67,21 +67,13 @@ def _run(model, net, files, top_k, cancel, batch_size, device) -> Iterator:
     net.to(device).to(memory_format=torch.channels_last)
 
     def decode(path: Path):
-        try:
-            return pre.center(images.load_rgb(path, min_side=pre.resize_size))
-        except images.BadPicture as exc:
-            return str(exc)
+        return pre.center(images.load_rgb(path, min_side=pre.resize_size))
 
-    chunks = [files[i:i + batch_size] for i in range(0, len(files), batch_size)]
     with ThreadPoolExecutor(2, "decode") as pool, torch.inference_mode():
-        pending = [pool.map(decode, chunks[0])] if chunks else []
-        for i, chunk in enumerate(chunks):
-            if i + 1 < len(chunks):
-                pending.append(pool.map(decode, chunks[i + 1]))
-            decoded = list(pending.pop(0))
+        for batch in images.decoded_batches(files, decode, batch_size, pool):
             if cancel is not None:
                 cancel.check()
-            good = [(f, t) for f, t in zip(chunk, decoded) if not isinstance(t, str)]
+            good = [(f, t) for f, t in batch if not isinstance(t, images.BadPicture)]
             results: dict[Path, Prediction] = {}
             if good:
                 x = pre.normalize(torch.stack([t for _, t in good]).to(device)).contiguous(memory_format=torch.channels_last)
@@ -89,6 +81,6 @@ def _run(model, net, files, top_k, cancel, batch_size, device) -> Iterator:
                 values, indices = probs.topk(k, dim=1)
                 for (f, _), vs, ix in zip(good, values.tolist(), indices.tolist()):
                     results[f] = Prediction(str(f), [(model.classes[j], v) for v, j in zip(vs, ix)])
-            for f, t in zip(chunk, decoded):
-                yield Skipped(str(f), t) if isinstance(t, str) else results[f]
+            for f, t in batch:
+                yield Skipped(str(f), str(t)) if isinstance(t, images.BadPicture) else results[f]
     net.cpu()

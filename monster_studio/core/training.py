@@ -43,7 +43,7 @@ class TrainSettings:
         return asdict(self)
 
 
-def _split_arrays(ds: dataset.Dataset, feats: dict, augment: int):
+def _split_arrays(ds: dataset.Dataset, feats: dict, augment: int, feature_size: int):
     def arrays(pictures, views):
         xs, ys = [], []
         for p in pictures:
@@ -53,7 +53,7 @@ def _split_arrays(ds: dataset.Dataset, feats: dict, augment: int):
                     xs.append(f)
                     ys.append(p.label)
         if not xs:
-            return torch.empty(0), torch.empty(0, dtype=torch.long)
+            return torch.empty(0, feature_size), torch.empty(0, dtype=torch.long)  # no validation pictures
         return torch.from_numpy(np.stack(xs)).float(), torch.tensor(ys, dtype=torch.long)
 
     return arrays(ds.train, range(augment + 1)), arrays(ds.val, [0])
@@ -217,9 +217,11 @@ def finetune(net: nn.Module, spec: backbones.Backbone, ds: dataset.Dataset, sett
             yield progress(12 * len(chunk))
         val_loss, val_acc = validate()
         yield progress(4 * len(val_x))
-        yield EpochEnd(epoch, settings.finetune_epochs, running / max(1, len(train)), val_loss, val_acc, "finetune")
-        if len(val_y) and val_loss < best[0] - 1e-4:
-            best = (val_loss, epoch, trainable())
+        train_loss = running / max(1, len(train))
+        yield EpochEnd(epoch, settings.finetune_epochs, train_loss, val_loss, val_acc, "finetune")
+        monitor = val_loss if len(val_y) else train_loss  # with no validation pictures, the last epoch wins
+        if monitor < best[0] - 1e-4 or not len(val_y):
+            best = (monitor, epoch, trainable())
     net.load_state_dict(best[2])
     for p in net.parameters():
         p.requires_grad = False
@@ -276,7 +278,7 @@ def _fit(data_dir, s: TrainSettings, cancel: Cancel | None) -> Iterator:
     counts = ds.counts()
     if sum(1 for c in counts.values() if c) < dataset.MIN_CLASSES or not ds.train:
         raise dataset.DatasetError("Too few pictures could be decoded to train on; see the skipped files.")
-    train, val = _split_arrays(ds, feats, s.augment)
+    train, val = _split_arrays(ds, feats, s.augment, spec.feature_size)
 
     yield Phase("train", "Training the new head")
     head = nn.Linear(spec.feature_size, len(ds.classes))

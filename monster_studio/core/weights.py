@@ -1,7 +1,8 @@
 """Pretrained weights: the bundled EfficientNet-Lite0, and torchvision's weights through its own
 API and the standard torch hub cache (TORCH_HOME honoured), downloaded with progress events.
 
-Nothing here unpickles: every .pth is read with `weights_only=True`.
+Nothing here unpickles code: every .pth is read with `weights_only=True` first (torchvision's own
+loader, which runs afterwards, does not ask for that).
 """
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import hashlib
 import os
 import re
 import tempfile
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -25,7 +27,16 @@ CHUNK = 1 << 20
 
 
 class WeightsUnavailable(Exception):
-    """Weights that are not on disk and could not be downloaded; str() says the way out."""
+    """Weights that are not on disk, could not be downloaded, or do not fit; str() says the way
+    out in words for the command line, `details` gives the parts for a window to phrase its own
+    (backbone: the backbone or detector id, filename, url, cache)."""
+
+    def __init__(self, message: str, spec=None) -> None:
+        super().__init__(message)
+        self.details = {}
+        if spec is not None:
+            self.details = {"backbone": spec.id, "filename": spec.weights_filename, "url": spec.weights_source,
+                            "cache": str(checkpoints_dir())}
 
 
 def checkpoints_dir() -> Path:
@@ -61,43 +72,50 @@ def unavailable_message(spec, why: str) -> str:
             f"and install it with: monster-studio import-weights {spec.id} {spec.weights_filename}")
 
 
-def download(spec: Backbone, cancel: Cancel | None = None, timeout: float = 30.0) -> Iterator[DownloadProgress]:
-    """Fetch torchvision weights into the hub cache, yielding progress; atomic and hash-checked."""
+def download(spec, cancel: Cancel | None = None, stall_limit: float = 60.0) -> Iterator[DownloadProgress]:
+    """Fetch torchvision weights into the hub cache, yielding progress; atomic and hash-checked.
+    Network waits are short (2 s) so Stop is honoured promptly; 60 s without data gives up."""
     if spec.bundled or cached_file(spec):
         return
     dest = checkpoints_dir() / spec.weights_filename
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise WeightsUnavailable(unavailable_message(spec, f"cannot create the cache folder: {exc}")) from exc
+        raise WeightsUnavailable(unavailable_message(spec, f"cannot create the cache folder: {exc}"), spec) from exc
     match = re.search(r"-([a-f0-9]{6,})\.", spec.weights_filename)
     prefix = match.group(1) if match else None
     fd, tmp = tempfile.mkstemp(prefix=dest.name, suffix=".part", dir=dest.parent)
     try:
         with os.fdopen(fd, "wb") as out:
             try:
-                response = urllib.request.urlopen(spec.weights_source, timeout=timeout)
+                response = urllib.request.urlopen(spec.weights_source, timeout=2.0)
             except (urllib.error.URLError, OSError, ValueError) as exc:
-                raise WeightsUnavailable(unavailable_message(spec, f"no connection: {getattr(exc, 'reason', exc)}")) from exc
+                raise WeightsUnavailable(unavailable_message(spec, f"no connection: {getattr(exc, 'reason', exc)}"), spec) from exc
             total = int(response.headers.get("Content-Length") or 0)
             sha = hashlib.sha256()
             done = 0
+            last_data = time.monotonic()
             with response:
                 while True:
                     if cancel is not None:
                         cancel.check()
                     try:
                         chunk = response.read(CHUNK)
+                    except TimeoutError:  # no data for 2 s: check Stop, then keep waiting a while
+                        if time.monotonic() - last_data > stall_limit:
+                            raise WeightsUnavailable(unavailable_message(spec, "the download stalled"), spec) from None
+                        continue
                     except OSError as exc:
-                        raise WeightsUnavailable(unavailable_message(spec, f"download broke off: {exc}")) from exc
+                        raise WeightsUnavailable(unavailable_message(spec, f"download broke off: {exc}"), spec) from exc
                     if not chunk:
                         break
+                    last_data = time.monotonic()
                     out.write(chunk)
                     sha.update(chunk)
                     done += len(chunk)
                     yield DownloadProgress(spec.id, spec.weights_filename, done, total)
         if prefix and not sha.hexdigest().startswith(prefix):
-            raise WeightsUnavailable(unavailable_message(spec, "the downloaded file is damaged (checksum mismatch)"))
+            raise WeightsUnavailable(unavailable_message(spec, "the downloaded file is damaged (checksum mismatch)"), spec)
         os.replace(tmp, dest)
     finally:
         if os.path.exists(tmp):
@@ -139,6 +157,44 @@ def lite0_state_dict() -> dict[str, torch.Tensor]:
 
 # --- loading --------------------------------------------------------------------------------
 
+def check_safe(path: Path) -> None:
+    """Read a weights file with the restricted (weights-only) unpickler; raise if it holds anything
+    but tensors and plain containers. torchvision's own loader unpickles with `weights_only=False`
+    (torch.hub's default), so every file is checked this way before it is handed over."""
+    try:
+        try:
+            torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        except RuntimeError as exc:
+            if "mmap" not in str(exc):
+                raise
+            torch.load(path, map_location="cpu", weights_only=True)  # the legacy (non-zip) format
+    except Exception as exc:  # noqa: BLE001 - any failure means: not a file we will load
+        raise WeightsUnavailable(f"{path} is not a weights file that can be read safely ({_short(exc)}). "
+                                 f"Delete it, then download it again or import a good copy.") from exc
+
+
+def load_torchvision(spec, cancel: Cancel | None = None) -> Iterator:
+    """A torchvision network (backbone or detector) with its pretrained weights, through
+    torchvision's weights API and the hub cache; downloads with progress events when needed."""
+    if cached_file(spec) is None:
+        yield Phase("download", f"Downloading {spec.display_name} ({spec.download_mb:.0f} MB)")
+        yield from download(spec, cancel)
+    path = checkpoints_dir() / spec.weights_filename
+    check_safe(path)
+    if cancel is not None:
+        cancel.check()
+    from torchvision.models import get_model
+
+    try:
+        # torchvision's own builder and loader: it finds the file in the hub cache by its official name.
+        return get_model(spec.id, weights=spec.weights, progress=False)
+    except (RuntimeError, OSError, EOFError, KeyError, ValueError) as exc:
+        raise WeightsUnavailable(
+            f"The weights file for {spec.display_name} in {checkpoints_dir()} does not fit the network ({_short(exc)}). "
+            f"Delete {path} and try again, or import a good copy with: "
+            f"monster-studio import-weights {spec.id} FILE", spec) from exc
+
+
 def load_pretrained(spec: Backbone, cancel: Cancel | None = None) -> Iterator[DownloadProgress | Phase]:
     """Yield download progress if needed; return (via StopIteration) the network with its
     ImageNet weights and ImageNet head, in eval mode. Use as `model = yield from load_pretrained(...)`."""
@@ -146,19 +202,7 @@ def load_pretrained(spec: Backbone, cancel: Cancel | None = None) -> Iterator[Do
         model = backbones.architecture(spec)
         model.load_state_dict(lite0_state_dict())
         return model.eval()
-    if cached_file(spec) is None:
-        yield Phase("download", f"Downloading {spec.display_name} ({spec.download_mb:.0f} MB)")
-        yield from download(spec, cancel)
-    from torchvision.models import get_model
-
-    try:
-        # torchvision's own loader: finds the file in the hub cache by its official name.
-        model = get_model(spec.id, weights=spec.weights, progress=False)
-    except (RuntimeError, OSError, EOFError, KeyError, ValueError) as exc:
-        raise WeightsUnavailable(
-            f"The weights file for {spec.display_name} in {checkpoints_dir()} does not fit the network ({_short(exc)}). "
-            f"Delete {checkpoints_dir() / spec.weights_filename} and try again, or import a good copy with: "
-            f"monster-studio import-weights {spec.id} FILE") from exc
+    model = yield from load_torchvision(spec, cancel)
     if getattr(model, "AuxLogits", None) is not None:
         # Inception's training-only auxiliary head: torchvision refuses aux_logits=False together
         # with weights, so it is taken off here, as its builder would.
@@ -189,7 +233,7 @@ def _short(exc: Exception, limit: int = 240) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-def import_weights(backbone_id: str, file: str | os.PathLike) -> Path:
+def import_weights(backbone_id: str, file: str | os.PathLike, cancel: Cancel | None = None) -> Path:
     """Install a .pth obtained elsewhere into the hub cache, after checking it fits the architecture.
     Takes a backbone id or a detector id."""
     from monster_studio.core.detect import DETECTORS
@@ -201,6 +245,8 @@ def import_weights(backbone_id: str, file: str | os.PathLike) -> Path:
     if not path.is_file():
         raise WeightsUnavailable(f"{path} does not exist or is not a file.")
     state = _read_state_dict(path)
+    if cancel is not None:
+        cancel.check()
     # The network as torchvision's loader builds it before loading (Inception with its aux head).
     if isinstance(spec, Backbone):
         from torchvision.models import get_model
@@ -213,6 +259,8 @@ def import_weights(backbone_id: str, file: str | os.PathLike) -> Path:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
         raise WeightsUnavailable(f"{path.name} does not fit {spec.display_name}: {_short(exc)}") from exc
+    if cancel is not None:
+        cancel.check()
     dest = checkpoints_dir() / spec.weights_filename
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=dest.name, suffix=".part", dir=dest.parent)
