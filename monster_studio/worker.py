@@ -404,7 +404,7 @@ class Worker(QObject):
         self._check()
 
     @Slot(str)
-    @task("save")
+    @task("save", stoppable=False)  # a Stop meant for classifying must not lose the user's model file
     def save(self, path: str) -> None:
         from monster_studio.core import modelfile
 
@@ -623,7 +623,7 @@ class Worker(QObject):
         self._emit(self.sampleWritten, {"folder": str(root), "try_folder": str(try_root), "try_files": try_files})
 
     @Slot(str, str)
-    @task("import")
+    @task("import", stoppable=False)  # likewise: a weights file the user chose is installed, Stop or not
     def importWeights(self, backbone_id: str, file: str) -> None:
         from monster_studio.core import weights
 
@@ -716,6 +716,18 @@ def versions() -> dict[str, str]:
     return out
 
 
+# Worker threads that did not end when the window closed (a task stuck in a call that never checks
+# its cancel flag). Destroying a QThread that still runs makes Qt abort the whole process, so they
+# are kept here for as long as the process lives; the app's exit path then ends the process without
+# the interpreter's clean-up (see ui.app.main).
+_STRANDED: list["WorkerThread"] = []
+
+
+def stranded_threads() -> list["WorkerThread"]:
+    """The kept worker threads that are still running."""
+    return [host for host in _STRANDED if host.thread.isRunning()]
+
+
 class WorkerThread:
     """The worker and its thread, started together and shut down together."""
 
@@ -728,16 +740,23 @@ class WorkerThread:
         self.thread.start()
 
     def shutdown(self, timeout_ms: int = 10_000) -> bool:
-        """Stop the running task, let the thread's loop end, wait for it (bounded). True when it ended."""
+        """Stop the running task, let the thread's loop end, wait for it (bounded). True when it
+        ended; False when it is still running, in which case it is kept alive (see `_STRANDED`)."""
         if not self.thread.isRunning():
             return True
         self.worker.stop()
         self.thread.quit()
         ended = self.thread.wait(timeout_ms)
         if not ended:
-            log.error("the worker thread did not end within %d ms", timeout_ms)
+            task = self.worker._task
+            log.error("the worker thread did not end within %d ms (task: %s); it is left running until the "
+                      "process ends", timeout_ms, task.name if task else "none")
+            if self not in _STRANDED:
+                _STRANDED.append(self)
+            for handler in logging.getLogger().handlers:  # the process may end without logging's clean-up
+                handler.flush()
         return ended
 
 
-__all__ = ["Worker", "WorkerThread", "Eta", "eta_text", "qimage", "boxed", "box_colour", "versions", "TRAINED",
-           "DETECTOR"]
+__all__ = ["Worker", "WorkerThread", "stranded_threads", "Eta", "eta_text", "qimage", "boxed", "box_colour",
+           "versions", "TRAINED", "DETECTOR"]

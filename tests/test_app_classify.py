@@ -4,12 +4,18 @@ table, CSV export, paste, and a model file that is refused."""
 from __future__ import annotations
 
 import csv
+import os
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, Qt, QUrl
 from PySide6.QtGui import QGuiApplication, QImage
+from PySide6.QtWidgets import QFileDialog
 from test_app_support import Events, app_settings, drop, window  # noqa: F401
 
+from monster_studio.ui import settings as store
+from monster_studio.ui.classify_page import ClassifyPage
 from monster_studio.ui.main_window import CLASSIFY, TRAIN
 
 IMAGENET = "imagenet:efficientnet_lite0"
@@ -70,7 +76,7 @@ def test_drop_pictures_and_a_folder(qtbot, window, sample_dir, tmp_path):
 
     out = tmp_path / "results.csv"
     assert cp.export_csv(str(out))
-    rows = list(csv.reader(out.open()))
+    rows = list(csv.reader(out.open(encoding="utf-8-sig", newline="")))
     assert rows[0][:3] == ["path", "class", "confidence"] and len(rows) == 1 + 4 + expected
     assert any(r[0].endswith("notes.txt") and r[-1] for r in rows[1:])  # the unreadable file, with its reason
 
@@ -129,3 +135,80 @@ def test_a_refused_model_file_says_why(qtbot, window, tmp_path):
     assert "Open another model file…" in cp.banner.action_labels()
     assert cp.model_combo.findData(f"file:{fake}") < 0  # not kept among the recent models
     assert cp.selected_key() == IMAGENET
+
+
+def test_a_model_file_whose_backbone_weights_are_missing(qtbot, window, tmp_path, monkeypatch):
+    """A good model file built on a backbone whose weights are not here: the page says how to get
+    them in its own words and buttons, keeps the file among the recent models, and once the weights
+    file is imported, opens the model again."""
+    import torch
+
+    from monster_studio.core import backbones, modelfile
+    from monster_studio.core.model import TrainedModel
+
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("no network in this test")
+
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "empty torch home"))
+    spec = backbones.get("resnet18")
+    g = torch.Generator().manual_seed(0)
+    head = {"weight": torch.randn(2, spec.feature_size, generator=g), "bias": torch.randn(2, generator=g)}
+    path = Path(modelfile.save(TrainedModel(spec.id, ["cat", "dog"], spec.preprocess, head), tmp_path / "pets.monster"))
+    key = f"file:{path}"
+
+    w, cp = window, window.classify_page
+    events = Events(w.worker)
+    w.show_page(CLASSIFY)
+    cp.open_model(str(path))
+    (info,) = events.wait(qtbot, "error", timeout=60_000)
+    assert info["kind"] == "weights" and info["task"] == "model" and info["backbone"] == spec.id
+    qtbot.waitUntil(lambda: not cp.banner.isHidden())
+    text = cp.banner.text.text()
+    assert spec.display_name in text and spec.weights_filename in text and "Traceback" not in text
+    assert "monster-studio import-weights" not in text and "bundled backbone" not in text
+    assert cp.banner.action_labels() == ["Import weights file…", "Open another model file…", "Use ImageNet labels"]
+    assert str(path) in store.recent_models()  # the file is fine: it stays in the list, and chosen
+    assert cp.model_combo.findData(key) >= 0 and cp.selected_key() == key and cp.model_info is None
+
+    # the way out: a weights file (random numbers under the real loading code), then the model again
+    file = tmp_path / "from-a-usb-stick.pth"
+    torch.save(backbones.architecture(spec).state_dict(), file)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(file), "")))
+    events.clear()
+    cp.banner.trigger("Import weights file…")
+    (ready,) = events.wait(qtbot, "modelReady", timeout=120_000)
+    assert ready["kind"] == "file" and ready["classes"] == ["cat", "dog"]
+    assert events.of("idle")[:2] == [("import", "ok"), ("model", "ok")]
+    qtbot.waitUntil(lambda: "Knows 2 classes" in cp.model_label.text())
+    assert cp.banner.isVisible() and "weights file is installed" in cp.banner.text.text()
+
+
+def test_export_survives_file_names_that_are_not_utf8(qtbot, app_settings, tmp_path):
+    """On Linux a file name may be any bytes; Python hands the undecodable ones over as lone
+    surrogates. The CSV keeps them as the bytes they were, starts with the mark Excel needs to read
+    UTF-8, and a failed export leaves the previous file as it was."""
+    cp = ClassifyPage()
+    qtbot.addWidget(cp)
+    odd = str(tmp_path / "caf\udce9.png")  # b"caf\xe9.png": Latin-1, not UTF-8
+    cp.table_model.append({"request": 1, "path": odd, "top": [["cat", 0.9], ["dog", 0.1]], "label": "cat",
+                           "confidence": 0.9, "thumb": None})
+    cp.table_model.append({"request": 1, "path": str(tmp_path / "café.png"), "reason": "not a picture"})
+    out = tmp_path / "results.csv"
+    assert cp.export_csv(str(out)), cp.banner.text.text()
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and os.fsencode(odd) in raw and "café".encode() in raw
+    rows = list(csv.reader(out.open(encoding="utf-8-sig", errors="surrogateescape", newline="")))
+    assert rows[0][:3] == ["path", "class", "confidence"] and rows[1][0] == odd and rows[1][1] == "cat"
+    assert rows[2][-1] == "not a picture"
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask  # a file like any other, not a private temp file
+
+    # a name that cannot be written at all: a plain message, the earlier file untouched, no litter
+    cp.table_model.append({"request": 2, "path": "broken\ud800.png", "reason": "not a picture"})
+    assert not cp.export_csv(str(out))
+    assert cp.banner.isVisibleTo(cp) and "cannot be written as text" in cp.banner.text.text()
+    assert "Traceback" not in cp.banner.text.text() and "surrogate" not in cp.banner.text.text()
+    assert out.read_bytes() == raw
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix in (".csv", ".part")) == ["results.csv"]

@@ -126,7 +126,7 @@ def test_find_things_in_a_dropped_picture_and_a_folder(qtbot, planted, window, s
 
     out = tmp_path / "found.csv"
     assert cp.export_csv(str(out))
-    lines = list(csv.reader(out.open()))
+    lines = list(csv.reader(out.open(encoding="utf-8-sig", newline="")))
     assert lines[0] == ["path", "count", "found", "note"] and len(lines) == 1 + 5
     ghost = next(r for r in lines[1:] if r[0].endswith("ghost_000.png"))
     assert int(ghost[1]) == len(found) and ghost[2].startswith(found[0]["label"])
@@ -178,9 +178,13 @@ def test_a_detector_whose_weights_are_not_here(qtbot, window, tmp_path, monkeypa
     cp.usePretrainedRequested.connect(lambda key: asked.append(("use", key)))
     events.clear()
     cp.banner.trigger("Import weights file…")
-    assert asked == [("import", spec.id, str(file)), ("use", KEY)]
+    assert asked == [("import", spec.id, str(file))]
+    # once the file is in (and only then), the detector is chosen again
     events.wait(qtbot, "idle", lambda task, outcome: task == "model", timeout=60_000)
+    assert asked == [("import", spec.id, str(file)), ("use", KEY)]
+    assert events.of("idle")[:2] == [("import", "ok"), ("model", "ok")]
     # ...and now the weights really are installed, the detector is ready and the page says so.
     assert weights.status(spec) == "on disk"
     qtbot.waitUntil(lambda: cp.model_info is not None, timeout=30_000)
-    assert "installed" in cp.banner.text.text() or cp.banner.isHidden()
+    assert cp.banner.isVisible() and cp.banner.level == "info"
+    assert cp.banner.text.text() == "The weights file is installed; this detector works offline now."

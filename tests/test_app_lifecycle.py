@@ -208,3 +208,68 @@ def test_import_a_weights_file(qtbot, window, tmp_path, monkeypatch):
     tp.import_weights(spec.id, str(tmp_path / "missing.pth"))  # a wrong file says so
     qtbot.waitUntil(lambda: tp.banner.level == "error" and not tp.banner.isHidden(), timeout=30_000)
     assert "does not exist" in tp.banner.text.text()
+
+
+def test_stop_keeps_a_save_asked_for_behind_classifying(qtbot, window, sample_dir, tmp_path):
+    """Stop is for classifying and training; a model file the user asked to save is still written."""
+    import torch
+
+    from monster_studio.core import backbones
+    from monster_studio.core.model import TrainedModel
+    from monster_studio.ui.main_window import CLASSIFY
+
+    w, tp, cp = window, window.train_page, window.classify_page
+    spec = backbones.get("efficientnet_lite0")
+    classes = ["cyclops", "ghost", "mummy", "slime", "vampire"]
+    head = {"weight": torch.randn(len(classes), spec.feature_size), "bias": torch.randn(len(classes))}
+    w.worker._models["trained"] = TrainedModel(spec.id, classes, spec.preprocess, head)  # as if just trained
+    events = Events(w.worker)
+    w.show_page(CLASSIFY)
+    cp.select_model("imagenet:efficientnet_lite0")
+    events.wait(qtbot, "modelReady", timeout=60_000)
+    cp.classify_paths([str(sample_dir)])  # 120 pictures: a few seconds of work
+    events.wait(qtbot, "prediction", timeout=60_000)
+    target = tmp_path / "kept.monster"
+    tp.request_save(str(target))  # queued behind the classifying
+    cp.stop_button.click()
+    assert cp.pending == 0
+    (saved,) = events.wait(qtbot, "saved", timeout=30_000)
+    assert saved == str(target) and target.is_file()
+    assert ("save", "ok") in events.of("idle") and ("classify", "stopped") in events.of("idle")
+
+
+GUI_WITHOUT_TORCH = r"""
+import sys
+from PySide6.QtWidgets import QApplication, QFileDialog
+import monster_studio.ui.main_window  # noqa: F401
+from monster_studio.ui.classify_page import ClassifyPage
+from monster_studio.ui.train_page import TrainPage
+
+app = QApplication([])
+QFileDialog.getOpenFileName = staticmethod(lambda *a, **k: ("", ""))
+QFileDialog.getSaveFileName = staticmethod(lambda *a, **k: ("", ""))
+cp, tp = ClassifyPage(), TrainPage()
+print("open model enabled before the engine:", cp.open_model_button.isEnabled())
+cp.on_ready({"default": "efficientnet_lite0", "detectors": []})
+print("open model enabled after:", cp.open_model_button.isEnabled())
+cp.ask_open_model()
+tp.has_model = True
+tp.ask_save()
+print("torch imported:", "torch" in sys.modules)
+"""
+
+
+def test_the_window_does_not_import_torch(tmp_path):
+    """torch loads on the worker thread; the GUI thread importing it freezes the window (or waits
+    on the import lock while the worker imports it). The pages and their file dialogs need none."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"))
+    result = subprocess.run([sys.executable, "-c", GUI_WITHOUT_TORCH], capture_output=True, text=True,
+                            timeout=120, cwd=tmp_path, env=env)
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    assert "open model enabled before the engine: False" in out and "open model enabled after: True" in out
+    assert "torch imported: False" in out

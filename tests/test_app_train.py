@@ -3,6 +3,10 @@ the summary, save the model and open it again, and the one-click sample run."""
 # ruff: noqa: F811  (the fixtures are imported from test_app_support and used as parameters)
 from __future__ import annotations
 
+import shutil
+import time
+from pathlib import Path
+
 from PySide6.QtCore import QSettings, Qt, QThread
 from test_app_support import TRAIN_MS, Events, app_settings, choose_folder, open_window, window  # noqa: F401
 
@@ -93,3 +97,57 @@ def test_settings_are_remembered(qtbot, app_settings, sample_dir):
     assert not QSettings().value("window/geometry").isEmpty()  # (the offscreen screen clamps sizes)
     qtbot.waitUntil(lambda: tp2.folder_ok, timeout=30_000)  # the remembered folder is read again
     again.close()
+
+
+def test_files_skipped_when_decoded_are_listed(qtbot, window, bad_corpus):
+    """A damaged picture whose header looks fine is found only when training decodes it; the list
+    of skipped files on the left, which the summary points to, shows it too."""
+    w, tp = window, window.train_page
+    choose_folder(qtbot, w, bad_corpus.root)
+    (truncated,) = bad_corpus.broken
+    listed = [tp.classes.skipped.item(i).text() for i in range(tp.classes.skipped.count())]
+    assert listed and not any(truncated.name in t for t in listed)  # the scan cannot know yet
+    events = Events(w.worker)
+    tp.epochs.setValue(3)
+    tp.start_training()
+    (summary,) = events.wait(qtbot, "finished")
+    qtbot.waitUntil(lambda: tp.has_model)
+    reason = dict(summary["skipped"])[str(truncated)]
+    assert bad_corpus.broken[truncated] in reason
+    listed = [tp.classes.skipped.item(i).text() for i in range(tp.classes.skipped.count())]
+    assert f"{truncated.relative_to(bad_corpus.root)} — {reason}" in listed
+    assert len(listed) == len(summary["skipped"])  # the summary's count and the list agree
+    n = len(listed)
+    assert f"{n} files were skipped" in tp.summary.text() and f"{n} files were skipped" in tp.classes.warnings.text()
+    assert tp.classes.skipped_toggle.text() == f"Show the {n} skipped files"
+
+
+def test_choosing_another_folder_stops_the_scan(qtbot, window, sample_dir, tmp_path, monkeypatch):
+    from monster_studio.core import images
+
+    real = images.thumbnail
+
+    def slow(*args, **kwargs):  # examples drawn slowly: the first folder's scan is still running
+        time.sleep(0.3)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(images, "thumbnail", slow)
+    second = tmp_path / "pets"
+    for cls, source in (("cat", "ghost"), ("dog", "slime")):
+        (second / cls).mkdir(parents=True)
+        for f in sorted((sample_dir / source).iterdir())[:2]:
+            shutil.copy(f, second / cls / f.name)
+    w, tp = window, window.train_page
+    events = Events(w.worker)
+    tp.set_folder(str(sample_dir))
+    events.wait(qtbot, "scanned", timeout=30_000)  # its classes are in; 30 examples follow, 0.3 s each
+    qtbot.waitUntil(w.stop_action.isEnabled)  # Esc can stop a scan
+    t0 = time.perf_counter()
+    tp.set_folder(str(second))
+    qtbot.waitUntil(lambda: tp.classes.class_names() == ["cat", "dog"], timeout=30_000)
+    took = time.perf_counter() - t0
+    assert took < 4.0, f"the second folder waited {took:.1f} s for the first"
+    qtbot.waitUntil(lambda: len([t for t, _ in events.of("idle") if t == "scan"]) == 2, timeout=30_000)
+    assert [o for t, o in events.of("idle") if t == "scan"] == ["stopped", "ok"]
+    assert tp.folder_ok and tp.folder == str(Path(second)) and tp.scans_pending == 0
+    assert not w.stop_action.isEnabled()

@@ -64,3 +64,57 @@ def test_progress_amount_in_words():
     assert amount("finetune", 100, 480) == "20%"
     assert amount("download", 5_000_000, 20_000_000) == "5.0 of 20.0 MB"
     assert amount("features", 10, 398) == "10 of 398" and amount("scan", 0, 0) == ""
+
+
+STUCK_WORKER = r"""
+import gc, sys, threading, time
+from PySide6.QtCore import QCoreApplication, QObject, Signal, Slot
+from monster_studio import worker as W
+
+app = QCoreApplication([])
+entered = threading.Event()
+
+
+class Blocker(QObject):  # a slot that, like a stuck library call, never looks at the cancel flag
+    @Slot()
+    def block(self):
+        entered.set()
+        time.sleep(1.5)
+
+
+class Asker(QObject):
+    go = Signal()
+
+
+host = W.WorkerThread()
+blocker = Blocker()
+blocker.moveToThread(host.thread)
+asker = Asker()
+asker.go.connect(blocker.block)
+asker.go.emit()
+assert entered.wait(10)
+thread = host.thread
+ended = host.shutdown(timeout_ms=50)
+print("ended", ended, "kept", host in W.stranded_threads(), "running", thread.isRunning(), flush=True)
+del host, thread  # the window lets go of it; Qt must not see a running QThread destroyed
+gc.collect()
+time.sleep(0.2)
+(kept,) = W.stranded_threads()
+assert kept.thread.wait(10_000)  # the slot returns in the end, and the thread's loop ends with it
+print("ended later", flush=True)
+"""
+
+
+def test_a_stuck_worker_is_kept_alive_not_destroyed(tmp_path):
+    """Closing the window while the worker is stuck: shutdown reports it and keeps the running
+    QThread, instead of letting Python destroy it (Qt then aborts: 'QThread: Destroyed while
+    thread is still running'). In a child process, since an abort would end the test run."""
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", STUCK_WORKER], capture_output=True, text=True, timeout=60,
+                            cwd=tmp_path)
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    assert "ended False kept True running True" in out and "ended later" in out
+    assert "Destroyed while thread" not in out

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 
@@ -70,7 +71,23 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     code = app.exec()
     log.info("%s exiting with %s", APP_NAME, code)
+    _end_if_stranded(code)
     return code
+
+
+def _end_if_stranded(code: int) -> None:
+    """A worker thread that would not stop (see WorkerThread.shutdown) is still running: the
+    interpreter's clean-up would destroy it and Qt would abort the process with a crash report.
+    The window is closed and the log written, so end the process here, at once."""
+    from monster_studio.worker import stranded_threads
+
+    if not stranded_threads():
+        return
+    log.warning("ending the process while a worker thread is still running")
+    logging.shutdown()  # flushes and closes the log file
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -93,6 +93,7 @@ class ClassTable(QWidget):
         box.addWidget(self.skipped)
         self.folder = ""
         self._rows: dict[str, int] = {}
+        self._table: dict | None = None  # the table shown, for the warnings to be told again
         self.show_placeholder()
 
     def _fit_height(self, rows: int) -> None:
@@ -105,6 +106,7 @@ class ClassTable(QWidget):
         self.table.setRowCount(0)
         self._fit_height(3)
         self._rows.clear()
+        self._table = None
         self.summary.setText(text)
         self.warnings.hide()
         self.skipped_toggle.hide()
@@ -112,6 +114,7 @@ class ClassTable(QWidget):
         self.skipped.clear()
 
     def show_table(self, table: dict) -> None:
+        self._table = table
         self.folder = table["folder"]
         classes = table["classes"]
         self.table.setRowCount(len(classes))
@@ -136,7 +139,18 @@ class ClassTable(QWidget):
         self.summary.setText(f"{len(classes)} classes, {total} pictures: {split}.")
         self._show_warnings(table)
 
-    def _show_warnings(self, table: dict) -> None:
+    def add_skipped(self, skipped: list) -> None:
+        """Files found unusable later (training decodes every picture; a damaged one shows only
+        then) join the list of skipped files, so it holds every file the model did not see."""
+        if self._table is None:
+            return
+        known = {path for path, _ in self._table.get("skipped") or []}
+        extra = [(path, reason) for path, reason in skipped if path not in known]
+        if extra:
+            self._table = {**self._table, "skipped": list(self._table.get("skipped") or []) + extra}
+            self._show_warnings(self._table, done=True)
+
+    def _show_warnings(self, table: dict, done: bool = False) -> None:
         lines = []
         few = table.get("few") or []
         if few:
@@ -148,8 +162,9 @@ class ClassTable(QWidget):
                          f"{imb['smallest']} only {imb['smallest_count']}; the model may favour {imb['largest']}.")
         skipped = table.get("skipped") or []
         if skipped:
-            lines.append(f"⚠ {len(skipped)} file{'s' if len(skipped) != 1 else ''} will be skipped "
-                         "(not pictures, damaged, or outside a class folder).")
+            n = len(skipped)
+            lines.append(f"⚠ {n} file{'s' if n != 1 else ''} {('were' if n != 1 else 'was') if done else 'will be'} "
+                         "skipped (not pictures, damaged, or outside a class folder).")
         self.warnings.setText("\n".join(lines))
         self.warnings.setVisible(bool(lines))
         self.skipped.clear()

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from monster_studio import MODEL_SUFFIX
 from monster_studio.ui import settings as store
 from monster_studio.ui.banner import Banner
 from monster_studio.ui.detection_card import DetectionCard
@@ -32,15 +33,14 @@ from monster_studio.ui.prediction_card import PredictionCard
 from monster_studio.ui.progress_panel import ProgressPanel
 from monster_studio.ui.results_table import ResultsModel, ResultsProxy
 from monster_studio.ui.style import SPACING, role
+from monster_studio.ui.weights_words import IMPORT_BUTTON, weights_text
+from monster_studio.worker import DETECTOR, TRAINED
 
-OWN_TASKS = ("model", "classify")
 MAX_CARDS = 200  # beyond this, pictures go to the table only: hundreds of cards help nobody
 TOP_K = 3
-TRAINED = "trained"
 OPEN = "open"
 IMAGENET = "imagenet:"
 FILE = "file:"
-DETECTOR = "detector:"
 
 
 class ClassifyPage(QWidget):
@@ -49,7 +49,7 @@ class ClassifyPage(QWidget):
     openModelRequested = Signal(str)
     classifyRequested = Signal(object, int, bool, int)  # paths, top_k, thumbnails, request id
     classifyImageRequested = Signal(QImage, int, int)  # picture, top_k, request id
-    importWeightsRequested = Signal(str, str)  # detector id, weights file
+    importWeightsRequested = Signal(str, str)  # backbone or detector id, weights file
     stopRequested = Signal()
 
     def __init__(self, parent=None) -> None:
@@ -64,6 +64,7 @@ class ClassifyPage(QWidget):
         self._next_request = 1
         self._requests: dict[int, str] = {}  # request id -> "cards" | "table"
         self.pending = 0  # classify requests not yet finished
+        self._after_import: tuple[str, str] | None = None  # (weights id, model key to choose once installed)
         self.cards: dict[tuple[int, str], PredictionCard] = {}
         self.card_order: list[PredictionCard] = []
 
@@ -285,11 +286,12 @@ class ClassifyPage(QWidget):
         self.select_model(FILE + str(Path(path)))
 
     def ask_open_model(self) -> None:
-        from monster_studio.core.modelfile import SUFFIX
-
+        if not self.engine_ready:  # (the button and the menu item wait for it; the list's last entry cannot)
+            self.banner.show_message("The engine is still starting; try again in a moment.", "info")
+            return
         folder = store.get_str("paths/models") or str(Path.home())
         path, _ = QFileDialog.getOpenFileName(self, "Open a model", folder,
-                                              f"Monster Studio models (*{SUFFIX});;All files (*)")
+                                              f"Monster Studio models (*{MODEL_SUFFIX});;All files (*)")
         if path:
             store.put("paths/models", str(Path(path).parent))
             self.open_model(path)
@@ -460,25 +462,31 @@ class ClassifyPage(QWidget):
             self.banner.show_message(f"Could not write {Path(path).name}: {exc.strerror or exc}. "
                                      "Choose another folder.", "error", [("Export somewhere else…", self.ask_export)])
             return False
+        except UnicodeError:  # a name no encoding can write (not even as its raw bytes)
+            self.banner.show_message(f"Could not write {Path(path).name}: a file name in the results cannot be "
+                                     "written as text. Rename that picture, or clear the results and classify "
+                                     "again without it.", "error")
+            return False
         store.put("paths/export", str(Path(path).parent))
         self.banner.show_message(f"{n} results exported to {path}.", "info")
         return True
 
-    def ask_import_weights(self, detector_id: str) -> None:
-        d = self.detectors.get(detector_id, {})
+    def ask_import_weights(self, weights_id: str, then_key: str | None = None, filename: str = "") -> None:
+        """`weights_id`: a detector, or the backbone a model is built on; `then_key`: the model to
+        choose again once the file is installed (the chosen one if not given)."""
+        name = self.detectors.get(weights_id, {}).get("name", weights_id)
         path, _ = QFileDialog.getOpenFileName(
-            self, f"Weights file for {d.get('name', detector_id)}", str(Path.home() / "Downloads"),
-            "PyTorch weights (*.pth *.pt);;All files (*)")
+            self, f"Weights file for {name}" + (f" ({filename})" if filename else ""),
+            str(Path.home() / "Downloads"), "PyTorch weights (*.pth *.pt);;All files (*)")
         if path:
-            self.import_weights(detector_id, path)
+            self.import_weights(weights_id, path, then_key)
 
-    def import_weights(self, detector_id: str, path: str) -> None:
-        """Install the file (the worker checks it fits), then choose the detector again: its
-        outcome, good or bad, shows here."""
+    def import_weights(self, weights_id: str, path: str, then_key: str | None = None) -> None:
+        """Install the file (the worker checks it fits); once it is in, the model that needed it is
+        chosen again (see on_weights_imported). A file that does not fit says so here."""
         self.banner.dismiss()
-        self.importWeightsRequested.emit(detector_id, path)
-        if self.selected_key() == DETECTOR + detector_id:
-            self._activate(DETECTOR + detector_id)
+        self._after_import = (weights_id, then_key or self.selected_key())
+        self.importWeightsRequested.emit(weights_id, path)
 
     # ------------------------------------------------------------------ worker news
 
@@ -555,8 +563,11 @@ class ClassifyPage(QWidget):
         self._update()
 
     def on_weights_imported(self, info: dict) -> None:
-        # The detector is chosen again right after the import (see import_weights); say why it now works.
-        self.banner.show_message("The weights file is installed; this detector works offline now.", "info")
+        after, self._after_import = self._after_import, None
+        if after is not None and after[0] == info["backbone"] and self.selected_key() == after[1]:
+            self._activate(after[1])  # the model that needed the file, again
+        what = "this detector works" if info["backbone"] in self.detectors else "models built on it work"
+        self.banner.show_message(f"The weights file is installed; {what} offline now.", "info")
 
     def on_error(self, info: dict) -> None:
         kind, task = info.get("kind"), info.get("task")
@@ -564,23 +575,31 @@ class ClassifyPage(QWidget):
             return  # the model's own refusal is already on screen and says more
         actions = []
         key = (self.requested_key or "") if task == "model" else self.selected_key()
+        weights_id = info.get("backbone") or (key[len(DETECTOR):] if key.startswith(DETECTOR) else "")
+        if task == "import" and self._after_import is not None:  # the file did not fit: try another
+            weights_id, key = self._after_import
+        self._after_import = None if task == "import" else self._after_import
         if task == "model":
             self.requested_key = None
             self.model_info = None
-            if key.startswith(FILE):
+            if key.startswith(FILE) and kind == "modelfile":  # the file itself is refused: it leaves the list
                 store.forget_model(key[len(FILE):])
                 self._fill_models(select=IMAGENET + self.imagenet_backbone)
-                actions = [("Open another model file…", self.ask_open_model)]
             self._describe_selection()
+        if key.startswith(FILE) and (task == "model" or kind == "weights"):
+            actions = [("Open another model file…", self.ask_open_model)]
         message = info["message"]
-        if kind == "weights" and key.startswith(DETECTOR):
+        if kind == "weights":
             # The core's way out names the command line; here the buttons are the way out.
-            detector_id = key[len(DETECTOR):]
-            message = message.split("\nWay out:")[0] + (
-                "\n\nWay out: import the weights file if you can get it from the address above on another "
-                "computer, or use the ImageNet labels, which need no download.")
-            actions = [("Import weights file…", lambda: self.ask_import_weights(detector_id)),
-                       ("Use ImageNet labels", lambda: self.select_model(IMAGENET + self.imagenet_backbone))]
+            imagenet = IMAGENET + self.imagenet_backbone
+            others = ["open another model file"] if key.startswith(FILE) else []
+            if key != imagenet:
+                others.append("use the ImageNet labels, which need no download")
+                actions.append(("Use ImageNet labels", lambda: self.select_model(imagenet)))
+            message = weights_text(info, *others)
+            if weights_id:
+                filename = info.get("filename", "")
+                actions.insert(0, (IMPORT_BUTTON, lambda: self.ask_import_weights(weights_id, key, filename)))
         self.banner.show_message(message, "error", actions)
 
     # ------------------------------------------------------------------ state
@@ -588,6 +607,8 @@ class ClassifyPage(QWidget):
     def _update(self) -> None:
         busy = self.pending > 0
         self.stop_button.setEnabled(busy)
+        # Opening a model file needs the engine; until it is ready the button would only wait.
+        self.open_model_button.setEnabled(self.engine_ready)
         for w in (self.drop_zone.open_files, self.drop_zone.open_folder, self.drop_zone.paste):
             w.setEnabled(self.engine_ready)
         self.export_button.setEnabled(bool(self.table_model.rows or self.table_model._pending))

@@ -26,20 +26,15 @@ from monster_studio import APP_NAME, __version__
 from monster_studio.ui import settings as store
 from monster_studio.ui.about import show_about
 from monster_studio.ui.applog import log_file
-from monster_studio.ui.classify_page import TRAINED, ClassifyPage
+from monster_studio.ui.classify_page import ClassifyPage
+from monster_studio.ui.desktop_entry import resources_dir
 from monster_studio.ui.drop_zone import local_paths
 from monster_studio.ui.train_page import TrainPage
-from monster_studio.worker import WorkerThread
+from monster_studio.worker import TRAINED, WorkerThread
 
 log = logging.getLogger(__name__)
 TRAIN, CLASSIFY = 0, 1
 TRAIN_TASKS = ("scan", "train", "sample", "import", "save")
-
-
-def resources_dir() -> Path:
-    import monster_studio
-
-    return Path(monster_studio.__file__).resolve().parent.parent / "resources"
 
 
 def app_icon() -> QIcon:
@@ -197,6 +192,7 @@ class MainWindow(QMainWindow):
         cp.importWeightsRequested.connect(lambda *_: setattr(self, "_import_owner", cp))
         cp.importWeightsRequested.connect(w.importWeights)
         tp.stopRequested.connect(self.stop_all)
+        tp.scanStopRequested.connect(self.stop_scan)
         tp.tryItRequested.connect(self.try_it)
         cp.useTrainedRequested.connect(w.useTrained)
         cp.usePretrainedRequested.connect(w.usePretrained)
@@ -261,15 +257,26 @@ class MainWindow(QMainWindow):
 
     def stop_all(self) -> None:
         """Esc, or a page's Stop: the worker drops its work, both pages go back to idle at once."""
-        busy = self.train_page.state == "training" or self.classify_page.pending or self.running_task == "model"
+        scanning = self.running_task == "scan" or self.train_page.scans_pending > 0
+        busy = (self.train_page.state == "training" or self.classify_page.pending or self.running_task == "model"
+                or scanning)
         self.worker.stop()
         if self.train_page.state == "training":
             self.train_page.mark_stopped()
+        elif scanning:
+            self.train_page.mark_scan_stopped()
         if self.classify_page.pending:
             self.classify_page.mark_stopped()
         if busy:
             self.status_words.setText("Stopped")
         self._update_actions()
+
+    def stop_scan(self) -> None:
+        """Another folder was chosen while one is read: the running scan is of no use any more.
+        Pictures being classified are not given up for it; the old scan then just runs out."""
+        if self.running_task == "scan" and not self.classify_page.pending:
+            self.worker.stop()  # the page asks for the new scan right after this
+            self._update_actions()
 
     def open_log_folder(self) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(log_file().parent)))
@@ -355,8 +362,10 @@ class MainWindow(QMainWindow):
         training = self.train_page.state == "training"
         self.save_action.setEnabled(self.train_page.has_model and not training)
         self.train_action.setEnabled(self.engine_ready and not training)
-        # "model": choosing a model may download its weights, which Stop (Esc) can end too.
-        self.stop_action.setEnabled(training or bool(self.classify_page.pending) or self.running_task == "model")
+        # "model": choosing a model may download its weights, which Stop (Esc) can end too; "scan":
+        # reading a big folder (and its examples) takes a while too.
+        self.stop_action.setEnabled(training or bool(self.classify_page.pending)
+                                    or self.running_task in ("model", "scan"))
         self.export_action.setEnabled(bool(self.classify_page.table_model.rows))
         self.sample_action.setEnabled(self.engine_ready and not training)
         self.import_action.setEnabled(self.engine_ready)

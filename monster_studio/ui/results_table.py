@@ -4,6 +4,8 @@ A table of kind "objects" holds a detector's results instead: the things found i
 from __future__ import annotations
 
 import csv
+import os
+import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, QTimer
@@ -12,6 +14,11 @@ COLUMNS = ("File", "Class", "Confidence", "Runner-up", "Folder")
 OBJECT_COLUMNS = ("File", "Things found", "Count", "Folder")
 SORT_ROLE = Qt.ItemDataRole.UserRole
 LISTED_THINGS = 10  # a row names this many things at most, then says how many more
+# Excel on Windows reads a CSV as UTF-8 only when it starts with a byte-order mark. A file name that
+# is not valid UTF-8 (Linux allows any bytes; Python hands them over as lone surrogates) is written
+# back as the bytes it was made of, rather than stopping the export.
+CSV_ENCODING = "utf-8-sig"
+CSV_ERRORS = "surrogateescape"
 
 
 def things_text(found: list[dict]) -> str:
@@ -126,7 +133,7 @@ class ResultsModel(QAbstractTableModel):
         for i in range(2, top_n + 1):
             header += [f"class_{i}", f"confidence_{i}"]
         header.append("note")
-        with open(path, "w", newline="", encoding="utf-8") as f:
+        with _replacing(path) as f:
             w = csv.writer(f)
             w.writerow(header)
             for r in self.rows:
@@ -143,7 +150,7 @@ class ResultsModel(QAbstractTableModel):
     def _write_objects_csv(self, path: str | Path) -> int:
         """One row per picture: how many things, and each as 'label score [x0 y0 x1 y1]' in the
         picture's own pixels."""
-        with open(path, "w", newline="", encoding="utf-8") as f:
+        with _replacing(path) as f:
             w = csv.writer(f)
             w.writerow(["path", "count", "found", "note"])
             for r in self.rows:
@@ -154,6 +161,49 @@ class ResultsModel(QAbstractTableModel):
                                   for t in r["found"])
                 w.writerow([r["path"], len(r["found"]), found, ""])
         return len(self.rows)
+
+
+class _replacing:
+    """A text file written next to `path` and put in its place only when complete: a failure half
+    way (disk full, a name that cannot be written) leaves the previous file as it was."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def __enter__(self):
+        fd, self.tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part", dir=self.path.parent)
+        try:
+            self.file = os.fdopen(fd, "w", newline="", encoding=CSV_ENCODING, errors=CSV_ERRORS)
+        except BaseException:
+            os.close(fd)
+            os.unlink(self.tmp)
+            raise
+        return self.file
+
+    def __exit__(self, kind, value, tb) -> None:
+        try:
+            self.file.close()
+            if kind is None:
+                os.chmod(self.tmp, _new_file_mode(self.path))  # mkstemp's file is private to its owner
+                os.replace(self.tmp, self.path)
+        finally:
+            if os.path.exists(self.tmp):
+                os.unlink(self.tmp)
+
+
+def _new_file_mode(path: Path) -> int:
+    """The mode the file has, or the one a plain open() would give a new file (0o666 less the umask)."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        pass
+    umask = 0o022
+    try:  # reading the umask through os.umask() would change it for every thread for a moment
+        with open("/proc/self/status", encoding="ascii") as f:
+            umask = next(int(line.split()[1], 8) for line in f if line.startswith("Umask:"))
+    except (OSError, ValueError, StopIteration, IndexError):
+        pass
+    return 0o666 & ~umask
 
 
 class ResultsProxy(QSortFilterProxyModel):

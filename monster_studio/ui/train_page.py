@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from monster_studio import MODEL_SUFFIX
 from monster_studio.ui import settings as store
 from monster_studio.ui.backbone_picker import BackbonePicker
 from monster_studio.ui.banner import Banner
@@ -34,8 +35,8 @@ from monster_studio.ui.loss_plot import LossPlot
 from monster_studio.ui.progress_panel import ProgressPanel
 from monster_studio.ui.style import SPACING, role
 from monster_studio.ui.summary import summary_html
+from monster_studio.ui.weights_words import IMPORT_BUTTON, weights_text
 
-OWN_TASKS = ("scan", "train", "sample", "import", "save")
 SAMPLE_PER_CLASS = 40
 
 
@@ -52,6 +53,7 @@ class TrainPage(QWidget):
     saveRequested = Signal(str)
     importWeightsRequested = Signal(str, str)
     stopRequested = Signal()
+    scanStopRequested = Signal()  # a new scan replaces the ones asked for before (the window stops the worker)
     tryItRequested = Signal(list)  # pictures to classify right away (may be empty)
 
     def __init__(self, parent=None) -> None:
@@ -68,6 +70,7 @@ class TrainPage(QWidget):
         self.sample_per_class = SAMPLE_PER_CLASS
         self._epochs_run = 0
         self._default_backbone = ""
+        self.scans_pending = 0  # scans asked for whose `idle` has not come back yet
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(SPACING * 2, SPACING * 2, SPACING * 2, SPACING)
@@ -322,7 +325,15 @@ class TrainPage(QWidget):
 
     def _rescan(self) -> None:
         if self.folder and self.engine_ready and self.state != "training":
-            self.scanRequested.emit(self.folder, self.val_share.value() / 100, self.seed.value())
+            self._request_scan()
+
+    def _request_scan(self) -> None:
+        if self.scans_pending:
+            # The folder read before is of no use now. The Stop drops every request queued before
+            # it, so the new scan is asked for after it, never before.
+            self.scanStopRequested.emit()
+        self.scans_pending += 1
+        self.scanRequested.emit(self.folder, self.val_share.value() / 100, self.seed.value())
 
     def settings_dict(self) -> dict:
         return {"backbone": self.backbone.current() or self._default_backbone, "epochs": self.epochs.value(),
@@ -367,6 +378,13 @@ class TrainPage(QWidget):
         self.summary.setText("<p>Training was stopped before it finished; there is no new model.</p>")
         self._update_buttons()
 
+    def mark_scan_stopped(self) -> None:
+        """Esc while the folder is read: a table already shown stays (only its examples stop)."""
+        if not self.folder_ok:
+            self.classes.show_placeholder("Reading the folder was stopped. Choose it again to read it.")
+        self.progress.set_idle("Stopped")
+        self._update_buttons()
+
     def ask_sample(self) -> None:
         if self.state == "training":
             return
@@ -402,12 +420,10 @@ class TrainPage(QWidget):
     def ask_save(self) -> None:
         if not self.has_model:
             return
-        from monster_studio.core.modelfile import SUFFIX  # torch is loaded by now (a model exists)
-
         folder = store.get_str("paths/models") or str(Path.home())
-        name = (Path(self.folder).name or "classifier") + SUFFIX
+        name = (Path(self.folder).name or "classifier") + MODEL_SUFFIX
         path, _ = QFileDialog.getSaveFileName(self, "Save the model", str(Path(folder) / name),
-                                              f"Monster Studio models (*{SUFFIX})")
+                                              f"Monster Studio models (*{MODEL_SUFFIX})")
         if path:
             self.request_save(path)
 
@@ -481,6 +497,8 @@ class TrainPage(QWidget):
         self.last_summary = summary
         self.state = "idle"
         self.plot.flush()
+        # Files that only failed when decoded are known now; the list on the left shows them all.
+        self.classes.add_skipped(summary.get("skipped") or [])
         self.summary.setText(summary_html(summary, self._epochs_run))
         acc = summary["metrics"].get("val_accuracy")
         words = "Done" + (f": {acc * 100:.0f}% right on the check pictures" if acc == acc and acc is not None else "")
@@ -499,6 +517,7 @@ class TrainPage(QWidget):
         self.folder_edit.setText(self.folder)
         store.put("train/folder", self.folder)
         self.folder_ok = True  # it was just written; the scan below fills the table
+        self.scans_pending += 1
         self.scanRequested.emit(self.folder, self.val_share.value() / 100, self.seed.value())
         self.progress.set_phase("start", "Training on the sample monsters")
         self.trainRequested.emit(self.folder, self.settings_dict())
@@ -515,6 +534,8 @@ class TrainPage(QWidget):
         self.banner.show_message(f"The weights of {name} are installed; it works offline now.", "info", actions)
 
     def on_idle(self, task: str, outcome: str) -> None:
+        if task == "scan":
+            self.scans_pending = max(0, self.scans_pending - 1)
         if task in ("train", "sample") and outcome == "error" and self.state == "training":
             self.state = "idle"
             self.sample_run = None
@@ -538,12 +559,11 @@ class TrainPage(QWidget):
             self.classes.show_placeholder("This folder cannot be used yet; see the message above.")
             actions = [("Choose another folder…", self.choose_folder), ("Try the sample monsters", self.ask_sample)]
         elif kind == "weights":
-            message = message.split("\nWay out:")[0]
-            message += ("\n\nWay out: train with the bundled backbone, which needs no download, or import the "
-                        "weights file if you can get it from the address above on another computer.")
+            # The core's way out names the command line; here the buttons are the way out.
+            message = weights_text(info, "train with the bundled backbone, which needs no download")
             failed = info.get("backbone") or self.backbone.current()
             actions = [("Train with the bundled backbone", self._train_bundled),
-                       ("Import weights file…", lambda: self.ask_import_weights(failed))]
+                       (IMPORT_BUTTON, lambda: self.ask_import_weights(failed))]
         elif kind == "dataset":
             actions = [("Choose another folder…", self.choose_folder)]
         elif task == "save":
