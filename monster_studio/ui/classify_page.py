@@ -32,7 +32,7 @@ from monster_studio.ui.flow_layout import FlowLayout
 from monster_studio.ui.prediction_card import PredictionCard
 from monster_studio.ui.progress_panel import ProgressPanel
 from monster_studio.ui.results_table import ResultsModel, ResultsProxy
-from monster_studio.ui.style import SPACING, role
+from monster_studio.ui.style import SPACING, page_layout, role
 from monster_studio.ui.weights_words import IMPORT_BUTTON, weights_text
 from monster_studio.worker import DETECTOR, TRAINED
 
@@ -68,12 +68,7 @@ class ClassifyPage(QWidget):
         self.cards: dict[tuple[int, str], PredictionCard] = {}
         self.card_order: list[PredictionCard] = []
 
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(SPACING * 2, SPACING * 2, SPACING * 2, SPACING)
-        outer.setSpacing(SPACING)
-        title = QLabel("Classify pictures")
-        role(title, "title")
-        outer.addWidget(title)
+        outer = page_layout(self, "Classify pictures")
         self.banner = Banner()
         outer.addWidget(self.banner)
 

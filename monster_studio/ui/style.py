@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 
 ACCENT = "#6a4fc8"
 ACCENT_DARK = "#51399f"
@@ -101,3 +101,14 @@ def set_prop(widget: QWidget, name: str, value) -> None:
     widget.setProperty(name, value)
     widget.style().unpolish(widget)
     widget.style().polish(widget)
+
+
+def page_layout(page: QWidget, title: str) -> QVBoxLayout:
+    """A page's outer layout, with the margins every page shares and its title on top."""
+    outer = QVBoxLayout(page)
+    outer.setContentsMargins(SPACING * 2, SPACING * 2, SPACING * 2, SPACING)
+    outer.setSpacing(SPACING)
+    heading = QLabel(title)
+    role(heading, "title")
+    outer.addWidget(heading)
+    return outer

@@ -33,7 +33,7 @@ from monster_studio.ui.banner import Banner
 from monster_studio.ui.class_table import ClassTable
 from monster_studio.ui.loss_plot import LossPlot
 from monster_studio.ui.progress_panel import ProgressPanel
-from monster_studio.ui.style import SPACING, role
+from monster_studio.ui.style import SPACING, page_layout, role
 from monster_studio.ui.summary import summary_html
 from monster_studio.ui.weights_words import IMPORT_BUTTON, weights_text
 
@@ -72,12 +72,7 @@ class TrainPage(QWidget):
         self._default_backbone = ""
         self.scans_pending = 0  # scans asked for whose `idle` has not come back yet
 
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(SPACING * 2, SPACING * 2, SPACING * 2, SPACING)
-        outer.setSpacing(SPACING)
-        title = QLabel("Train a classifier")
-        role(title, "title")
-        outer.addWidget(title)
+        outer = page_layout(self, "Train a classifier")
         lead = QLabel("Point at a folder that holds one subfolder per kind of picture, then press Train. "
                       "The new classifier learns on top of a network that has already seen millions of photos.")
         lead.setWordWrap(True)
