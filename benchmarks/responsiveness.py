@@ -33,7 +33,7 @@ def main() -> int:
     os.environ["MONSTER_STUDIO_LOGS"] = str(home / "logs")
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-    from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Qt, QTimer, Slot
+    from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Slot
     from PySide6.QtWidgets import QApplication
 
     from monster_studio.core.sample import write_sample
@@ -65,12 +65,10 @@ def main() -> int:
     window.worker.finished.connect(done.on_finished)
     window.worker.classifyDone.connect(done.on_classified)
 
+    from monster_studio.ui.screenshots import wait_until
+
     def wait(predicate, timeout: float = 600.0) -> None:
-        end = time.monotonic() + timeout
-        while not predicate():
-            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
-            if time.monotonic() > end:
-                raise SystemExit("timed out")
+        wait_until(app, predicate, timeout)
 
     gaps: list[float] = []
     last = [0.0]

@@ -47,11 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     unseen = write_sample(home / "unseen", per_class=2, seed=12)
 
     def wait(predicate, timeout: float = 300.0) -> None:
-        end = time.monotonic() + timeout
-        while not predicate():
-            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
-            if time.monotonic() > end:
-                raise SystemExit("timed out")
+        wait_until(app, predicate, timeout)
 
     def settle(seconds: float = 0.3) -> None:
         end = time.monotonic() + seconds
@@ -104,6 +100,17 @@ def main(argv: list[str] | None = None) -> int:
         shot("error-folder")
     w.close()
     return 0
+
+
+def wait_until(app, predicate, timeout: float) -> None:
+    """Run the event loop until `predicate()` holds (for scripts that drive the window headless)."""
+    from PySide6.QtCore import QEventLoop
+
+    end = time.monotonic() + timeout
+    while not predicate():
+        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+        if time.monotonic() > end:
+            raise SystemExit("timed out")
 
 
 def _shrink(path: Path) -> None:
