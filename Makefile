@@ -19,6 +19,7 @@ run: $(STAMP)
 	$(VENV)/bin/monster-studio
 
 test: $(STAMP)
+	$(VENV)/bin/lint-imports
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
 bench: $(STAMP)

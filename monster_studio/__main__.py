@@ -1,3 +1,3 @@
-from monster_studio.cli import main
+from monster_studio.launch import main
 
 raise SystemExit(main())

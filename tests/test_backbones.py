@@ -10,8 +10,8 @@ import pytest
 import torch
 from torch import nn
 
-from monster_studio.core import backbones, features, weights
-from monster_studio.core.backbones import CATALOGUE
+from monster_studio.core import backbones, catalogue, weights
+from monster_studio.core.catalogue import BACKBONES as CATALOGUE
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def torch_home(tmp_path, monkeypatch):
 def test_catalogue_records_are_complete():
     assert {"efficientnet_lite0", "vgg16", "resnet18", "resnet50", "inception_v3", "mobilenet_v3_large",
             "efficientnet_b0", "convnext_tiny", "vit_b_16"} <= set(CATALOGUE)
-    assert backbones.DEFAULT_BACKBONE == "efficientnet_lite0" and CATALOGUE["efficientnet_lite0"].bundled
+    assert catalogue.DEFAULT_BACKBONE == "efficientnet_lite0" and CATALOGUE["efficientnet_lite0"].bundled
     for spec in CATALOGUE.values():
         d = spec.describe()
         assert d["num_params"] > 1_000_000 and 60 < d["imagenet_top1"] < 90 and d["download_mb"] > 1
@@ -34,8 +34,35 @@ def test_catalogue_records_are_complete():
 
 
 def test_unknown_backbone_message():
-    with pytest.raises(backbones.UnknownBackbone, match="Choose one of"):
-        backbones.get("alexnet")
+    with pytest.raises(catalogue.UnknownModel, match="Choose one of"):
+        catalogue.backbone("alexnet")
+
+
+@pytest.mark.parametrize("backbone_id", [b for b in CATALOGUE if CATALOGUE[b].builder == "torchvision"])
+def test_catalogue_data_matches_torchvisions_own_metadata(backbone_id):
+    """The catalogue writes torchvision's figures as data (so listing needs no torch); they must
+    be the ones torchvision's weights carry."""
+    from torchvision.models import get_weight
+
+    spec = CATALOGUE[backbone_id]
+    w = get_weight(spec.tv_weights)
+    t = w.transforms()
+    assert spec.weights.url == w.url and spec.weights_filename == w.url.rsplit("/", 1)[-1]
+    assert spec.num_params == w.meta["num_params"] and spec.download_mb == w.meta["_file_size"]
+    assert spec.imagenet_top1 == w.meta["_metrics"]["ImageNet-1K"]["acc@1"]
+    assert (spec.preprocess.resize_size, spec.preprocess.crop_size) == (t.resize_size[0], t.crop_size[0])
+    assert spec.preprocess.mean == tuple(t.mean) and spec.preprocess.std == tuple(t.std)
+    assert spec.preprocess.interpolation == t.interpolation.value
+    assert spec.cam_layer and backbones.architecture(spec).get_submodule(spec.cam_layer) is not None
+
+
+def test_detector_data_matches_torchvisions_own_metadata():
+    from torchvision.models import get_weight
+
+    for spec in catalogue.DETECTORS.values():
+        w = get_weight(spec.tv_weights)
+        assert spec.weights.url == w.url and spec.download_mb == w.meta["_file_size"]
+        assert spec.num_params == w.meta["num_params"] and spec.box_map == w.meta["_metrics"]["COCO-val2017"]["box_map"]
 
 
 @pytest.mark.parametrize("backbone_id", list(CATALOGUE))
@@ -56,7 +83,7 @@ def test_head_replaced_where_the_family_keeps_it(backbone_id):
     model.eval()
     with torch.inference_mode():
         assert model(x).shape == (1, 3)
-        with features.headless(model, spec):
+        with backbones.headless(model, spec):
             assert model(x).shape == (1, spec.feature_size)
     assert model.get_submodule(spec.head_path) is head  # put back
 
@@ -70,7 +97,7 @@ def test_head_replaced_where_the_family_keeps_it(backbone_id):
 def test_bundled_lite0_has_real_imagenet_weights():
     spec = CATALOGUE["efficientnet_lite0"]
     model = weights.pretrained(spec)
-    state = weights.lite0_state_dict()
+    state = weights.lite_state_dict(spec, model)
     assert len(state) == 296
     for k, v in model.state_dict().items():
         if k in state:
@@ -115,7 +142,7 @@ def test_offline_download_fails_with_the_way_out(torch_home, monkeypatch):
     spec = CATALOGUE["mobilenet_v3_large"]
     with pytest.raises(weights.WeightsUnavailable) as err:
         weights.pretrained(spec)
-    text = str(err.value)
+    text = err.value.terminal_text()
     assert spec.weights_filename in text and spec.weights_source in text
     assert str(torch_home) in text and "import-weights mobilenet_v3_large" in text
     assert not list((torch_home / "hub" / "checkpoints").glob("*"))
@@ -146,8 +173,8 @@ def test_download_reports_progress_and_refuses_a_damaged_file(torch_home, monkey
     with pytest.raises(weights.WeightsUnavailable, match="checksum"):
         for ev in weights.download(spec):
             events.append(ev)
-    assert [e.done_bytes for e in events] == [weights.CHUNK, 2 * weights.CHUNK, 3 * weights.CHUNK, len(data)]
-    assert all(e.total_bytes == len(data) for e in events)
+    assert [e.done for e in events] == [weights.CHUNK, 2 * weights.CHUNK, 3 * weights.CHUNK, len(data)]
+    assert all(e.total == len(data) and e.unit == "bytes" and e.stage == "download" for e in events)
     assert not list((torch_home / "hub" / "checkpoints").iterdir())  # no partial file left
 
 
@@ -169,16 +196,16 @@ def test_import_weights_checks_the_architecture(torch_home, tmp_path):
     evil.write_bytes(pickle.dumps(Evil()))
 
     with pytest.raises(weights.WeightsUnavailable, match="does not fit"):
-        weights.import_weights("resnet18", wrong)
+        weights.import_weights(spec, wrong)
     with pytest.raises(weights.WeightsUnavailable, match="safely"):
-        weights.import_weights("resnet18", evil)
+        weights.import_weights(spec, evil)
     assert not marker.exists()
     assert weights.status(spec) == "download"
-    dest = weights.import_weights("resnet18", good)
+    dest = weights.import_weights(spec, good)
     assert dest.name == spec.weights_filename and weights.status(spec) == "on disk"
     weights.pretrained(spec)  # and it loads through torchvision
-    with pytest.raises(weights.WeightsUnavailable, match="bundled"):
-        weights.import_weights("efficientnet_lite0", good)
+    with pytest.raises(weights.WeightsUnavailable, match="comes with the app"):
+        weights.import_weights(CATALOGUE["efficientnet_lite0"], good)
 
 
 class _StalledResponse(_FakeResponse):
@@ -198,7 +225,7 @@ def test_a_stalled_download_honours_stop_and_gives_up(torch_home, monkeypatch):
     spec = CATALOGUE["resnet18"]
     cancel = Cancel()
     gen = weights.download(spec, cancel)
-    assert next(gen).done_bytes == weights.CHUNK
+    assert next(gen).done == weights.CHUNK
     cancel.set()
     with pytest.raises(Cancelled):
         next(gen)

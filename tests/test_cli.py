@@ -53,9 +53,11 @@ def test_classify_json_and_csv(model_file, sample_dir, tmp_path, capsys):
     assert sum(r["top"][0]["label"] == "ghost" for r in ghosts) >= 22
     out = tmp_path / "results.csv"
     assert main(["classify", str(model_file), str(sample_dir / "mummy"), "--csv", str(out)]) == 0
-    with open(out, newline="", encoding="utf-8") as f:
+    with open(out, newline="", encoding="utf-8-sig") as f:
         table = list(csv.DictReader(f))
-    assert len(table) == 24 and {"path", "label", "probability", "label_2", "probability_2", "note"} <= set(table[0])
+    # the one classification CSV, the same as the window's Export CSV
+    assert len(table) == 24 and {"path", "class", "confidence", "class_2", "confidence_2", "unsure", "unsure_reason",
+                                 "note"} <= set(table[0])
 
 
 def test_backbones_and_sample(tmp_path, capsys):
@@ -72,7 +74,7 @@ def test_backbones_and_sample(tmp_path, capsys):
 @pytest.mark.parametrize("make_args,words", [
     (lambda t, s: ["train", str(t / "missing"), "--out", str(t / "x")], "does not exist"),
     (lambda t, s: ["train", str(s / "ghost"), "--out", str(t / "x")], "choose the folder above it"),
-    (lambda t, s: ["train", str(s), "--out", str(t / "x"), "--backbone", "alexnet"], "Unknown backbone"),
+    (lambda t, s: ["train", str(s), "--out", str(t / "x"), "--backbone", "alexnet"], "Unknown starting model"),
     (lambda t, s: ["classify", str(s / "ghost" / "ghost_000.png"), str(s)], "not a Monster Studio model"),
     (lambda t, s: ["import-weights", "resnet18", str(t / "nothing.pth")], "does not exist"),
 ])
@@ -131,13 +133,13 @@ def test_csv_keeps_skipped_files_and_odd_names(model_file, sample_dir, tmp_path,
     out = tmp_path / "r.csv"
     out.write_text("old results\n")
     assert main(["classify", str(model_file), str(folder), "--csv", str(out), "--top", "9"]) == 0
-    with open(out, newline="", encoding="utf-8", errors="surrogateescape") as f:
+    with open(out, newline="", encoding="utf-8-sig", errors="surrogateescape") as f:
         table = list(csv.reader(f))
     header, rows = table[0], table[1:]
-    assert header[-1] == "note" and "label_5" in header and "label_6" not in header  # 5 classes, not 9
+    assert header[-1] == "note" and "class_5" in header and "class_6" not in header  # 5 classes, not 9
     by_name = {Path(r[0]).name: r for r in rows}
     assert by_name[odd.name][1] == "slime" and by_name["broken.jpg"][-1]
-    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith((".tmp", ".part"))]
 
 
 @pytest.mark.parametrize("args", [["--device", "warp-drive"], ["--epochs", "0"], ["--val-split", "1.5"]])

@@ -199,7 +199,7 @@ def test_warnings_for_few_pictures_and_imbalance():
 
 def test_scan_reports_progress(tmp_path):
     from monster_studio.core.dataset import scan_steps
-    from monster_studio.core.events import ScanProgress, run_to_end
+    from monster_studio.core.events import Progress, run_to_end
 
     for cls in ("a", "b"):
         (tmp_path / cls).mkdir()
@@ -207,7 +207,7 @@ def test_scan_reports_progress(tmp_path):
             Image.new("RGB", (8, 8), (i, 0, 0)).save(tmp_path / cls / f"{i}.png")
     events = []
     ds = run_to_end(scan_steps(tmp_path), events.append)
-    assert all(isinstance(e, ScanProgress) and e.total == 120 for e in events)
+    assert all(isinstance(e, Progress) and e.stage == "scan" and e.unit == "files" and e.total == 120 for e in events)
     assert events[0].done == 0 and events[-1].done == 120 and len(events) >= 4
     assert [e.done for e in events] == sorted(e.done for e in events)
     assert len(ds.train) + len(ds.val) == 120

@@ -9,20 +9,20 @@ import torch
 from PIL import Image
 
 from monster_studio.cli import main
-from monster_studio.core import detect, weights
+from monster_studio.core import catalogue, detect, weights
 from monster_studio.core.events import Skipped, run_to_end
 
 
 @pytest.fixture
 def planted(tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
-    spec = detect.DETECTORS[detect.DEFAULT_DETECTOR]
+    spec = catalogue.DETECTORS[catalogue.DEFAULT_DETECTOR]
     torch.manual_seed(0)
-    state = spec.architecture().state_dict()
+    state = weights.import_architecture(spec).state_dict()
     source = tmp_path / "from-elsewhere.pth"
     torch.save(state, source)
     assert weights.status(spec) == "download"
-    weights.import_weights(spec.id, source)  # the offline way in, checked against the architecture
+    weights.import_weights(spec, source)  # the offline way in, checked against the architecture
     assert weights.status(spec) == "on disk"
     return spec, state
 
@@ -40,7 +40,7 @@ def test_detector_loads_through_torchvision_and_reports(planted, tmp_path, sampl
     assert isinstance(results[1], Skipped)
     first = results[0]
     assert first.size == (1600, 1200)  # real size, although decoded in draft mode
-    assert len(first.found) > 0 and all(f.label in spec.categories for f in first.found)
+    assert len(first.found) > 0 and all(f.label in detect.categories(spec) for f in first.found)
     for f in first.found:
         x0, y0, x1, y1 = f.box
         assert 0 <= x0 <= x1 <= 1600 * 1.01 and 0 <= y0 <= y1 <= 1200 * 1.01

@@ -9,7 +9,7 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from monster_studio.core import backbones, modelfile
+from monster_studio.core import backbones, catalogue, modelfile
 from monster_studio.core.events import run_to_end
 from monster_studio.core.model import TrainedModel
 from monster_studio.core.modelfile import ModelFileError
@@ -18,7 +18,7 @@ CLASSES = ["ghost", "mummy", "slime"]
 
 
 def make_model(backbone_id="efficientnet_lite0", finetuned=False, seed=0) -> TrainedModel:
-    spec = backbones.get(backbone_id)
+    spec = catalogue.backbone(backbone_id)
     g = torch.Generator().manual_seed(seed)
     head = {"weight": torch.randn(len(CLASSES), spec.feature_size, generator=g), "bias": torch.randn(len(CLASSES), generator=g)}
     body = None
@@ -84,7 +84,7 @@ def test_truncated_file_is_refused(tmp_path, keep):
 
 
 def _write_with_meta(path, meta: dict | None, tensors=None):
-    spec = backbones.get("efficientnet_lite0")
+    spec = catalogue.backbone("efficientnet_lite0")
     tensors = tensors or {"head.weight": torch.zeros(3, spec.feature_size), "head.bias": torch.zeros(3)}
     save_file(tensors, str(path), metadata=None if meta is None else {"monster_studio": json.dumps(meta)})
 
@@ -123,7 +123,7 @@ def test_foreign_safetensors_and_bad_numbers_are_refused(tmp_path):
     with pytest.raises(ModelFileError, match="no metadata"):
         modelfile.load(plain)
     nan = tmp_path / "nan.monster"
-    spec = backbones.get("efficientnet_lite0")
+    spec = catalogue.backbone("efficientnet_lite0")
     _write_with_meta(nan, _good_meta(), {"head.weight": torch.full((3, spec.feature_size), float("nan")),
                                          "head.bias": torch.zeros(3)})
     with pytest.raises(ModelFileError, match="invalid numbers"):
@@ -142,7 +142,7 @@ def test_failed_save_leaves_the_previous_file_intact(tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(modelfile, "save_file", disk_full)
-    with pytest.raises(ModelFileError, match="No space left.*unchanged"):
+    with pytest.raises(ModelFileError, match="disk is full.*unchanged"):
         modelfile.save(make_model(seed=2), path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["keep.monster"]  # no temporary file left behind

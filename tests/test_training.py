@@ -8,12 +8,17 @@ import pytest
 import torch
 
 from monster_studio.core import features, predict, training
-from monster_studio.core.events import (Cancel, EpochEnd, FeatureProgress, Finished, Phase, ScanDone,
-                                        ScanProgress, Skipped, StepProgress)
+from monster_studio.core.settings import TrainSettings
+from monster_studio.core.events import Cancel, ClassTable, EpochEnd, Finished, Phase, Progress, Skipped
+
+
+def stage(events, name):
+    """The Progress events of one stage ("scan", "features", "train", "finetune")."""
+    return [e for e in events if isinstance(e, Progress) and e.stage == name]
 
 
 def run(data, cancel=None, **kw):
-    settings = training.TrainSettings(**kw)
+    settings = TrainSettings(**kw)
     return list(training.fit(data, settings, cancel))
 
 
@@ -23,17 +28,18 @@ def trained(sample_dir):
 
 
 def test_events_tell_the_whole_story(trained, sample_dir):
-    kinds = [type(e) for e in trained if not isinstance(e, ScanProgress)]
-    assert kinds[0] is Phase and kinds[1] is ScanDone and kinds[-1] is Finished
-    scan = next(e for e in trained if isinstance(e, ScanDone))
-    assert [e.done for e in trained if isinstance(e, ScanProgress)][-1] == 120
+    kinds = [type(e) for e in trained if not (isinstance(e, Progress) and e.stage == "scan")]
+    assert kinds[0] is Phase and kinds[1] is ClassTable and kinds[-1] is Finished
+    scan = next(e for e in trained if isinstance(e, ClassTable))
+    assert [e.done for e in stage(trained, "scan")][-1] == 120
     assert scan.classes == ["cyclops", "ghost", "mummy", "slime", "vampire"]
     assert scan.counts == {c: 24 for c in scan.classes} and (scan.n_train, scan.n_val) == (95, 25)
-    progress = [e for e in trained if isinstance(e, FeatureProgress)]
+    progress = stage(trained, "features")
     assert progress[-1].done == progress[-1].total == 120
     assert [p.done for p in progress] == sorted(p.done for p in progress)
     epochs = [e for e in trained if isinstance(e, EpochEnd)]
     assert [e.epoch for e in epochs] == list(range(1, len(epochs) + 1)) and epochs[0].epochs == 15
+    assert [(p.done, p.total, p.unit) for p in stage(trained, "train")] == [(e.epoch, 15, "epochs") for e in epochs]
     assert epochs[-1].train_loss < epochs[0].train_loss
     done = trained[-1]
     assert done.metrics["val_accuracy"] >= 0.9
@@ -46,8 +52,8 @@ def test_rerun_uses_the_cache_and_gives_the_same_model(trained, sample_dir):
     t0 = time.perf_counter()
     again = run(sample_dir, epochs=15)
     seconds = time.perf_counter() - t0
-    first = next(e for e in again if isinstance(e, FeatureProgress))
-    assert first.cached == first.total == 120  # nothing recomputed
+    first = stage(again, "features")[0]
+    assert first.restart and first.done == first.total == 120  # nothing recomputed
     assert not any(isinstance(e, Phase) and e.name == "load" for e in again)  # backbone not even loaded
     a, b = trained[-1].model.head, again[-1].model.head
     assert torch.equal(a["weight"], b["weight"]) and torch.equal(a["bias"], b["bias"])
@@ -58,11 +64,11 @@ def test_rerun_uses_the_cache_and_gives_the_same_model(trained, sample_dir):
 
 def test_augmented_views_are_cached_too(sample_dir):
     events = run(sample_dir, epochs=3, augment=1)
-    total = [e for e in events if isinstance(e, FeatureProgress)][-1].total
+    total = stage(events, "features")[-1].total
     assert total == 95 * 2 + 25
     again = run(sample_dir, epochs=3, augment=1)
-    first = next(e for e in again if isinstance(e, FeatureProgress))
-    assert first.cached == total
+    first = stage(again, "features")[0]
+    assert first.restart and first.done == total
 
 
 def test_cancel_during_feature_extraction(sample_dir, tmp_path, monkeypatch):
@@ -70,20 +76,20 @@ def test_cancel_during_feature_extraction(sample_dir, tmp_path, monkeypatch):
     cancel = Cancel()
     seen = []
     t_cancel = None
-    for ev in training.fit(sample_dir, training.TrainSettings(epochs=3), cancel):
+    for ev in training.fit(sample_dir, TrainSettings(epochs=3), cancel):
         seen.append(ev)
-        if isinstance(ev, FeatureProgress) and ev.done > ev.cached and t_cancel is None:
+        if isinstance(ev, Progress) and ev.stage == "features" and not ev.restart and t_cancel is None:
             cancel.set()
             t_cancel = time.perf_counter()
     assert t_cancel is not None and time.perf_counter() - t_cancel < 3.0  # ~0.2 s idle; room for a loaded CI
     assert not any(isinstance(e, (Finished, EpochEnd)) for e in seen)
-    done = max(e.done for e in seen if isinstance(e, FeatureProgress))
+    done = max(e.done for e in stage(seen, "features"))
     assert done < 120
     # What was computed before Stop is kept: the next run starts from it.
     cancel.clear()
-    rerun = training.fit(sample_dir, training.TrainSettings(epochs=3), cancel)
-    first = next(e for e in rerun if isinstance(e, FeatureProgress))
-    assert first.cached >= done
+    rerun = training.fit(sample_dir, TrainSettings(epochs=3), cancel)
+    first = next(e for e in rerun if isinstance(e, Progress) and e.stage == "features")
+    assert first.restart and first.done >= done
 
 
 def test_broken_pictures_are_skipped_and_reported(bad_corpus):
@@ -100,7 +106,8 @@ def test_finetune_trains_the_last_stage(sample_dir):
     events = run(sample_dir, epochs=5, finetune=True, finetune_epochs=1)
     tuned = [e for e in events if isinstance(e, EpochEnd) and e.stage == "finetune"]
     assert len(tuned) == 1
-    steps = [e for e in events if isinstance(e, StepProgress)]
+    steps = stage(events, "finetune")
+    assert all(p.unit == "steps" for p in steps)
     assert steps[-1].done == steps[-1].total and len(steps) > 10  # progress inside the stage, for an ETA
     model = events[-1].model
     assert model.backbone_state is not None
@@ -133,12 +140,12 @@ def test_imagenet_labels_without_training(sample_dir):
     # The same answer as the bundled network's own 1000-class head, named with ImageNet's labels.
     net = weights.pretrained(model.spec)
     pre = model.spec.preprocess
-    from monster_studio.core import images
+    from monster_studio.core import backbones, images
 
     with torch.inference_mode():
-        probs = net(pre.normalize(pre.center(images.load_rgb(picture))[None])).softmax(1)[0]
+        probs = net(torch.from_numpy(pre.normalize(pre.center(images.load_rgb(picture))[None]))).softmax(1)[0]
     best = probs.topk(5).indices.tolist()
-    assert [label for label, _ in r.top] == [model.spec.imagenet_categories[i] for i in best]
+    assert [label for label, _ in r.top] == [backbones.imagenet_categories(model.spec)[i] for i in best]
     assert len(model.classes) == 1000 and model.classes[0] == "tench"
 
 
@@ -168,9 +175,9 @@ def test_file_names_that_are_not_utf8(sample_dir, tmp_path):
 
 
 def test_batch_size_is_small_on_cpu():
-    from monster_studio.core import backbones
+    from monster_studio.core.catalogue import BACKBONES
 
-    for spec in backbones.CATALOGUE.values():
+    for spec in BACKBONES.values():
         assert features.batch_size_for(spec, torch.device("cpu")) == 8
         assert features.batch_size_for(spec, torch.device("cuda")) == 64
 
@@ -178,7 +185,7 @@ def test_batch_size_is_small_on_cpu():
 def test_passing_failures_are_not_remembered(sample_dir, tmp_path, monkeypatch):
     """A picture that could not be read for a passing reason (permissions, memory) is tried again
     next time; one that is damaged is remembered as bad."""
-    from monster_studio.core import backbones, images
+    from monster_studio.core import catalogue, images
 
     monkeypatch.setenv("MONSTER_STUDIO_CACHE", str(tmp_path / "cache"))
     locked, damaged = sorted((sample_dir / "ghost").iterdir())[1:3]
@@ -194,6 +201,6 @@ def test_passing_failures_are_not_remembered(sample_dir, tmp_path, monkeypatch):
     monkeypatch.setattr(features, "decode", decode)
     done = run(sample_dir, epochs=2)[-1]
     assert {s.path for s in done.skipped} >= {str(locked), str(damaged)}
-    cache = features.FeatureCache(backbones.get(backbones.DEFAULT_BACKBONE))
+    cache = features.FeatureCache(catalogue.backbone(catalogue.DEFAULT_BACKBONE))
     assert cache.get((locked, 0)) is None
     assert cache.get((damaged, 0)) == "damaged: cannot be decoded"

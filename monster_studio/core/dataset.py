@@ -11,10 +11,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from monster_studio.core import images
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
-from monster_studio.core.events import Cancel, ScanProgress, Skipped, run_to_end
+from monster_studio.core import images
+from monster_studio.core.errors import UserError
+from monster_studio.core.events import Cancel, ClassTable, Progress, Skipped, run_to_end
 
 SPLIT_TRAIN = ("train", "training")
 SPLIT_VAL = ("val", "valid", "validation", "test")
@@ -23,8 +24,10 @@ FEW_PICTURES = 10  # a class with fewer usable pictures than this earns a warnin
 IMBALANCE = 3.0  # largest class / smallest class above this earns a warning
 
 
-class DatasetError(Exception):
+class DatasetError(UserError):
     """The folder cannot be trained on; str() says why and what to do."""
+
+    kind = "dataset"
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ class Dataset:
     val: list[Picture]
     skipped: list[Skipped] = field(default_factory=list)
     split_given: bool = False
+    split_names: tuple[str, str] = ("", "")  # the folders of a split given, e.g. ("train", "test")
 
     def counts(self) -> dict[str, int]:
         n = Counter(p.label for p in self.train + self.val)
@@ -65,6 +69,13 @@ class Dataset:
             out.append(f"'{i['largest']}' has {i['largest_count']} pictures but '{i['smallest']}' only "
                        f"{i['smallest_count']}; the model will lean towards '{i['largest']}'")
         return out
+
+    def table(self) -> ClassTable:
+        counts = self.counts()
+        w = self.warnings()
+        layout = f"{self.split_names[0]}/ and {self.split_names[1]}/" if self.split_given else ""
+        return ClassTable(str(self.root), list(self.classes), counts, len(self.train), len(self.val),
+                          list(self.skipped), self.split_given, w["few"], w["imbalance"], self.warning_lines(), layout)
 
     def examples(self, label: int, k: int = 6) -> list[Path]:
         """A few pictures of one class, for thumbnails."""
@@ -109,14 +120,14 @@ class _Checker:
         self.total, self.done, self.cancel = total, 0, cancel
         self.skipped: list[Skipped] = []
 
-    def usable(self, files: list[Path]) -> Iterator[ScanProgress]:
+    def usable(self, files: list[Path]) -> Iterator[Progress]:
         good = []
         for f in files:
             if self.cancel is not None:
                 self.cancel.check()
             self.done += 1
             if self.done % 50 == 0:
-                yield ScanProgress(self.done, self.total)
+                yield Progress("scan", self.done, self.total, "files")
             if images.is_litter(f):
                 continue
             try:
@@ -153,9 +164,9 @@ def scan(root: str | os.PathLike, val_split: float = 0.2, seed: int = 0,
 
 
 def scan_steps(root: str | os.PathLike, val_split: float = 0.2, seed: int = 0,
-               cancel: Cancel | None = None) -> Iterator[ScanProgress]:
+               cancel: Cancel | None = None) -> Iterator[Progress]:
     """Read the folder's layout and check every file's header (cheap; no picture is decoded).
-    Yields ScanProgress; returns the Dataset (`ds = yield from scan_steps(...)`)."""
+    Yields Progress; returns the Dataset (`ds = yield from scan_steps(...)`)."""
     root = Path(root).expanduser()
     if not root.exists():
         raise DatasetError(f"The folder {root} does not exist. Choose a folder that holds one subfolder per class.")
@@ -168,14 +179,14 @@ def scan_steps(root: str | os.PathLike, val_split: float = 0.2, seed: int = 0,
         raise DatasetError(f"The folder {exc.filename or root} cannot be read (permission denied).") from exc
     total = sum(len(fs) for files, _ in listed for fs in files.values())
     checker = _Checker(total, cancel)
-    yield ScanProgress(0, total)
+    yield Progress("scan", 0, total, "files")
     found: list[dict[str, list[Path]]] = []
     for files, stray in listed:
         checker.skipped += stray
         found.append({})
         for name, fs in files.items():
             found[-1][name] = yield from checker.usable(fs)
-    yield ScanProgress(total, total)
+    yield Progress("scan", total, total, "files")
     skipped = checker.skipped
     train_files = found[0]
     val_files = found[1] if split is not None else {}
@@ -226,4 +237,19 @@ def scan_steps(root: str | os.PathLike, val_split: float = 0.2, seed: int = 0,
                 n_val = 0
             val += [Picture(p, index[c]) for p in files[:n_val]]
             train += [Picture(p, index[c]) for p in files[n_val:]]
-    return Dataset(root, classes, train, val, skipped, split is not None)
+    names = (split[0].name, split[1].name) if split is not None else ("", "")
+    return Dataset(root, classes, train, val, skipped, split is not None, names)
+
+
+def expand(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[Skipped]]:
+    """Pictures and folders (recursed) -> the files to look at; litter ignored, missing reported."""
+    files: list[Path] = []
+    missing: list[Skipped] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files += [f for f in files_under(p, missing) if not images.is_litter(f)]
+        elif p.is_file():
+            files.append(p)
+        else:
+            missing.append(Skipped(str(p), "does not exist"))
+    return files, missing

@@ -9,62 +9,24 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import cached_property
 
+import numpy as np
 import torch
 
 from monster_studio.core import images, weights
+from monster_studio.core.catalogue import Detector, detector
+from monster_studio.core.dataset import expand
 from monster_studio.core.events import Cancel, Cancelled, Skipped
-from monster_studio.core.predict import expand
 
 DETECT_SIDE = 640  # pictures are decoded at about this size; the detectors resize on their own
+MIN_SCORE = 0.5  # things found with less confidence are left out
 
 
-@dataclass(frozen=True)
-class Detector:
-    id: str
-    display_name: str
-    guidance: str
-    tv_weights: str
-    bundled = False  # every detector is downloaded (or imported) once
+def categories(spec: Detector) -> list[str]:
+    """COCO's labels, as the detector's head numbers them (torchvision's own list)."""
+    from torchvision.models import get_weight
 
-    @cached_property
-    def weights(self):
-        from torchvision.models import get_weight
-
-        return get_weight(self.tv_weights)
-
-    @property
-    def download_mb(self) -> float:
-        return float(self.weights.meta["_file_size"])
-
-    @property
-    def weights_source(self) -> str:
-        return self.weights.url
-
-    @property
-    def weights_filename(self) -> str:
-        return self.weights.url.rsplit("/", 1)[-1]
-
-    @property
-    def categories(self) -> list[str]:
-        return list(self.weights.meta["categories"])
-
-    def architecture(self) -> torch.nn.Module:
-        """The network as torchvision's loader builds it, with random weights (no download)."""
-        from torchvision.models import get_model
-
-        return get_model(self.id, weights=None, weights_backbone=None)
-
-
-DETECTORS: dict[str, Detector] = {d.id: d for d in [
-    Detector("ssdlite320_mobilenet_v3_large", "SSDlite (MobileNet V3)",
-             "Small and quick; finds the larger things in a picture.", "SSDLite320_MobileNet_V3_Large_Weights.COCO_V1"),
-    Detector("fasterrcnn_mobilenet_v3_large_fpn", "Faster R-CNN (MobileNet V3)",
-             "Finds more, and smaller, things; a few times slower.",
-             "FasterRCNN_MobileNet_V3_Large_FPN_Weights.COCO_V1"),
-]}
-DEFAULT_DETECTOR = "ssdlite320_mobilenet_v3_large"
+    return list(get_weight(spec.tv_weights).meta["categories"])
 
 
 @dataclass
@@ -78,7 +40,8 @@ class Found:
 class Detections:
     path: str
     size: tuple[int, int]  # the picture's width and height
-    found: list[Found]
+    found: list[Found]  # best first
+    model: str = ""  # which detector answered, in words
 
     def to_dict(self) -> dict:
         return {"path": self.path, "size": list(self.size),
@@ -88,21 +51,21 @@ class Detections:
 
 def load(detector_id: str, cancel: Cancel | None = None) -> Iterator:
     """Yields download events if needed; returns the detector in eval mode."""
-    net = yield from weights.load_torchvision(DETECTORS[detector_id], cancel)
+    net = yield from weights.load_torchvision(detector(detector_id), cancel)
     return net.eval()
 
 
-def detect(detector_id: str, paths: Iterable[str | os.PathLike], min_score: float = 0.5,
+def detect(detector_id: str, paths: Iterable[str | os.PathLike], min_score: float = MIN_SCORE,
            cancel: Cancel | None = None, net: torch.nn.Module | None = None) -> Iterator:
     """Yields Detections or Skipped per file (and download events first, if any). Pass the `net`
     that `load` returned to reuse it across calls."""
-    spec = DETECTORS[detector_id]
+    spec = detector(detector_id)
     files, missing = expand(paths)
     yield from missing
     try:
         if net is None:
             net = yield from load(detector_id, cancel)
-        labels = spec.categories
+        labels = categories(spec)
         with torch.inference_mode():
             for f in files:
                 if cancel is not None:
@@ -112,7 +75,7 @@ def detect(detector_id: str, paths: Iterable[str | os.PathLike], min_score: floa
                 except images.BadPicture as exc:
                     yield Skipped(str(f), str(exc))
                     continue
-                x = images.to_float_tensor(img)
+                x = torch.from_numpy(images.to_chw(img)).float().div_(255.0)
                 out = net([x])[0]
                 # Boxes come in decoded pixels; draft mode may have shrunk the picture, so scale
                 # back to the picture's real size.
@@ -120,7 +83,8 @@ def detect(detector_id: str, paths: Iterable[str | os.PathLike], min_score: floa
                 sx, sy = full[0] / img.size[0], full[1] / img.size[1]
                 found = [Found(labels[int(lab)], float(score), (b[0] * sx, b[1] * sy, b[2] * sx, b[3] * sy))
                          for b, lab, score in zip(out["boxes"].tolist(), out["labels"], out["scores"])
-                         if float(score) >= min_score]
-                yield Detections(str(f), full, found)
+                         if float(score) >= min_score and np.isfinite(float(score))]
+                found.sort(key=lambda t: -t.score)
+                yield Detections(str(f), full, found, spec.display_name)
     except Cancelled:
         return

@@ -1,6 +1,6 @@
 """Typed events that the core's long-running iterators yield.
 
-The CLI prints them, the app's worker re-emits them as Qt signals; neither needs to know how the
+The CLI prints them, the app's runner re-emits them as they come; neither needs to know how the
 work is done. Cancellation goes the other way: a `Cancel` token the caller sets and the core checks
 at least once per batch.
 """
@@ -58,53 +58,45 @@ class Skipped:
     reason: str
 
 
-@dataclass
+@dataclass(frozen=True)
 class Phase:
     """A new phase of the work started (for the progress bar's words)."""
 
-    name: str  # "scan", "download", "load", "features", "train", "finetune", "save", "classify"
+    name: str  # "scan", "download", "load", "features", "train", "finetune", "save", "classify", ...
     text: str
 
 
-@dataclass
-class ScanDone:
+@dataclass(frozen=True)
+class Progress:
+    """How far the current stage is: the one progress event every job yields.
+
+    unit: what is counted ("files", "bytes", "pictures", "epochs", "steps": units of about equal
+    time that mean nothing to a user, shown as a percentage). restart: the work done so far was
+    found ready (in the cache), so a rate for the time left is measured from here on."""
+
+    stage: str
+    done: float
+    total: float  # 0 while unknown
+    unit: str = ""
+    restart: bool = False
+
+
+@dataclass(frozen=True)
+class ClassTable:
+    """A folder as the model will see it: its classes and how many usable pictures each has, the
+    split, the files that cannot be used, and what a user should know before training."""
+
+    folder: str
     classes: list[str]
     counts: dict[str, int]  # usable pictures per class
     n_train: int
     n_val: int
     skipped: list[Skipped]
-    split_given: bool  # True when the folder had train/ and val/ (or test/)
-    warnings: list[str] = field(default_factory=list)  # few pictures, imbalance: in words
-
-
-@dataclass
-class ScanProgress:
-    done: int  # files checked
-    total: int
-
-
-@dataclass
-class StepProgress:
-    """Progress inside a stage that has no finer event of its own (fine-tuning: decoding, batches)."""
-
-    stage: str
-    done: int
-    total: int
-
-
-@dataclass
-class DownloadProgress:
-    backbone: str
-    filename: str
-    done_bytes: int
-    total_bytes: int  # 0 when the server did not say
-
-
-@dataclass
-class FeatureProgress:
-    done: int
-    total: int
-    cached: int  # how many of `done` came from the cache
+    split_given: bool  # the folder had its own train/ and val/ (or test/) folders
+    few: list[tuple[str, int]] = field(default_factory=list)  # classes with few pictures
+    imbalance: dict | None = None  # {"largest", "largest_count", "smallest", "smallest_count"}
+    warnings: list[str] = field(default_factory=list)  # the two above, in words
+    layout: str = ""  # the folder's own split in words ("train/ and test/"), when it has one
 
 
 @dataclass

@@ -10,19 +10,18 @@ from __future__ import annotations
 import hashlib
 import os
 import random
-import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
-from monster_studio.core import backbones, images, weights
-from monster_studio.core.backbones import Backbone
-from monster_studio.core.events import Cancel, FeatureProgress
+from monster_studio.core import files, images, weights
+from monster_studio.core.catalogue import Backbone
+from monster_studio.core.engine import TorchEmbedder
+from monster_studio.core.events import Cancel, Progress
 from monster_studio.core.paths import cache_dir
 
 Item = tuple[Path, int]  # (picture, view): view 0 is the centre crop, view N >= 1 an augmented one
@@ -91,40 +90,23 @@ class FeatureCache:
             key = self.key(item)
             target = self._file(key, ".bad" if isinstance(value, str) else ".npy")
             target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-            with os.fdopen(fd, "wb") as f:
+            with files.replacing(target) as f:
                 if isinstance(value, str):
                     f.write(value.encode("utf-8"))
                 else:
                     np.save(f, value, allow_pickle=False)
-            os.replace(tmp, target)
         except OSError:
             self.writable = False  # a read-only or full disk costs speed, never the result
-
-
-@contextmanager
-def headless(model: nn.Module, spec: Backbone):
-    """The network with its head taken off, so it outputs the features the head sees."""
-    head = backbones.get_head(model, spec)
-    backbones.set_head(model, spec, nn.Identity())
-    try:
-        yield model
-    finally:
-        backbones.set_head(model, spec, head)
 
 
 def _view_rng(path: Path, view: int, seed: int) -> random.Random:
     return random.Random(hashlib.sha1(b"%d:%s:%d" % (seed, os.fsencode(path), view)).digest())
 
 
-def decode(item: Item, spec: Backbone, seed: int) -> torch.Tensor:
-    """One picture -> the uint8 tensor the backbone sees (centre crop or an augmented view)."""
+def decode(item: Item, spec: Backbone, seed: int) -> np.ndarray:
+    """One picture -> the uint8 array the backbone sees (centre crop or an augmented view)."""
     path, view = item
-    pre = spec.preprocess
-    img = images.load_rgb(path, min_side=pre.resize_size)
-    if view == 0:
-        return pre.center(img)
-    return pre.augmented(img, _view_rng(path, view, seed))
+    return images.prepare(path, spec.preprocess, None if view == 0 else _view_rng(path, view, seed))
 
 
 def compute(model: nn.Module, spec: Backbone, items: list[Item], cache: FeatureCache | None,
@@ -135,10 +117,9 @@ def compute(model: nn.Module, spec: Backbone, items: list[Item], cache: FeatureC
     if not items:
         return out
     bs = batch_size_for(spec, device)
-    pre = spec.preprocess
-    model.eval().to(device).to(memory_format=torch.channels_last)
+    embed = TorchEmbedder(model, spec, spec.preprocess, device)
     done = 0
-    with headless(model, spec), torch.inference_mode(), ThreadPoolExecutor(2, "decode") as pool:
+    with ThreadPoolExecutor(2, "decode") as pool:
         for batch in images.decoded_batches(items, lambda it: decode(it, spec, seed), bs, pool):
             if cancel is not None:
                 cancel.check()
@@ -149,9 +130,7 @@ def compute(model: nn.Module, spec: Backbone, items: list[Item], cache: FeatureC
                     if cache is not None and not bad.transient:
                         cache.put(it, str(bad))
             if good:
-                x = torch.stack([t for _, t in good]).to(device, non_blocking=True)
-                x = pre.normalize(x).contiguous(memory_format=torch.channels_last)
-                feats = model(x).float().cpu().numpy()
+                feats = embed([t for _, t in good])
                 for (it, _), f in zip(good, feats):
                     out[it] = f
                     if cache is not None:
@@ -163,7 +142,7 @@ def compute(model: nn.Module, spec: Backbone, items: list[Item], cache: FeatureC
 
 def gather(model_loader: Callable[[], Iterator], spec: Backbone, items: list[Item], cache: FeatureCache,
            device: torch.device, cancel: Cancel | None = None, seed: int = 0) -> Iterator:
-    """Features for every item, from the cache where possible. Yields FeatureProgress (and the
+    """Features for every item, from the cache where possible. Yields Progress (and the
     loader's own events, e.g. downloads) and returns (features, bad, model_or_None).
     `model_loader()` is a generator returning the network; it is only called on a cache miss."""
     found: dict[Item, np.ndarray | str] = {}
@@ -172,7 +151,7 @@ def gather(model_loader: Callable[[], Iterator], spec: Backbone, items: list[Ite
         v = cache.get(it)
         (missing.append(it) if v is None else found.__setitem__(it, v))
     total, cached = len(items), len(found)
-    yield FeatureProgress(cached, total, cached)
+    yield Progress("features", cached, total, "pictures", restart=True)
     model = None
     if missing:
         model = yield from model_loader()
@@ -183,7 +162,7 @@ def gather(model_loader: Callable[[], Iterator], spec: Backbone, items: list[Ite
             except StopIteration as stop:
                 found.update(stop.value)
                 break
-            yield FeatureProgress(cached + n, total, cached)
+            yield Progress("features", cached + n, total, "pictures")
     feats = {it: v for it, v in found.items() if not isinstance(v, str)}
     bad = {it[0]: v for it, v in found.items() if isinstance(v, str)}
     return feats, bad, model

@@ -2,6 +2,7 @@
 and the preprocessing that turns a picture into the tensor a backbone expects.
 
 Everything that can go wrong with a file becomes a `BadPicture` with a reason in plain words.
+No torch here: pictures become uint8 arrays, and whichever engine runs the network takes them.
 """
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from monster_studio.core.errors import UserError
 
 PICTURE_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"})
 OS_LITTER = frozenset({".ds_store", "thumbs.db", "desktop.ini", "icon\r", "__macosx", "$recycle.bin"})
@@ -26,9 +28,14 @@ warnings.simplefilter("ignore", Image.DecompressionBombWarning)
 warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
 
 
-class BadPicture(Exception):
+MAX_ASPECT = 30  # longer and thinner than this is not a photo to classify (and would not fit in memory)
+
+
+class BadPicture(UserError):
     """A file that cannot be used as a picture; str() is the reason for the user. `transient`:
     the file itself may be fine (permissions, memory), so the verdict must not be remembered."""
+
+    kind = "picture"
 
     def __init__(self, reason: str, transient: bool = False) -> None:
         super().__init__(reason)
@@ -69,6 +76,9 @@ def _open(path: Path) -> Image.Image:
     if limit and w * h > limit:
         img.close()
         raise BadPicture(f"too large to open safely ({w} x {h} pixels)")
+    if w >= 1 and h >= 1 and max(w, h) > MAX_ASPECT * min(w, h):
+        img.close()
+        raise BadPicture(f"too long and thin to classify ({w} x {h} pixels)")
     return img
 
 
@@ -135,14 +145,18 @@ def load_rgb(path: str | os.PathLike, min_side: int | None = None) -> Image.Imag
         src.close()
 
 
+MAX_CROP = 1024  # the largest input any backbone here takes is 299 px; a model file may not ask for more
+MAX_RESIZE = 2048
+
+
 @dataclass(frozen=True)
 class Preprocess:
     """How a backbone wants its input: resize the short side, crop the centre, normalize."""
 
     resize_size: int
     crop_size: int
-    mean: tuple[float, float, float]
-    std: tuple[float, float, float]
+    mean: tuple[float, float, float] = (0.485, 0.456, 0.406)
+    std: tuple[float, float, float] = (0.229, 0.224, 0.225)
     interpolation: str = "bilinear"  # "bilinear" or "bicubic"
 
     def to_dict(self) -> dict:
@@ -152,12 +166,19 @@ class Preprocess:
     @classmethod
     def from_dict(cls, d: dict) -> "Preprocess":
         """Checked: a model file's metadata is outside data. Raises ValueError (or KeyError/TypeError)."""
+        if not isinstance(d, dict):
+            raise ValueError("preprocessing must be a mapping")
+        for key in ("resize_size", "crop_size"):
+            if not isinstance(d[key], int) or isinstance(d[key], bool):
+                raise ValueError(f"{key} must be a whole number")
+        if not isinstance(d["mean"], list) or not isinstance(d["std"], list) or len(d["mean"]) != 3 \
+                or len(d["std"]) != 3:
+            raise ValueError("mean and std need three numbers each")
         mean, std = tuple(float(x) for x in d["mean"]), tuple(float(x) for x in d["std"])
-        pre = cls(int(d["resize_size"]), int(d["crop_size"]), mean, std, str(d.get("interpolation", "bilinear")))
-        if len(mean) != 3 or len(std) != 3 or not all(math.isfinite(v) for v in mean + std) \
-                or not all(v > 0 for v in std):
+        pre = cls(d["resize_size"], d["crop_size"], mean, std, str(d.get("interpolation", "bilinear")))
+        if not all(math.isfinite(v) for v in mean + std) or not all(v > 0 for v in std):
             raise ValueError("mean and std need three finite numbers each, std above zero")
-        if not (16 <= pre.crop_size <= pre.resize_size <= 4096):
+        if not (16 <= pre.crop_size <= MAX_CROP and pre.crop_size <= pre.resize_size <= MAX_RESIZE):
             raise ValueError("sizes out of range")
         if pre.interpolation not in ("bilinear", "bicubic"):
             raise ValueError(f"unknown interpolation {pre.interpolation!r}")
@@ -167,17 +188,17 @@ class Preprocess:
     def _resample(self) -> int:
         return Image.BICUBIC if self.interpolation == "bicubic" else Image.BILINEAR
 
-    def center(self, img: Image.Image) -> torch.Tensor:
-        """Resize + centre crop -> uint8 CHW tensor (normalization happens batched, later)."""
+    def center(self, img: Image.Image) -> np.ndarray:
+        """Resize + centre crop -> uint8 CHW array (normalization happens batched, later)."""
         w, h = img.size
         s = self.resize_size / min(w, h)
         nw, nh = max(self.crop_size, round(w * s)), max(self.crop_size, round(h * s))
         img = img.resize((nw, nh), self._resample, reducing_gap=3.0)
         left, top = (nw - self.crop_size) // 2, (nh - self.crop_size) // 2
         img = img.crop((left, top, left + self.crop_size, top + self.crop_size))
-        return _to_uint8_tensor(img)
+        return to_chw(img)
 
-    def augmented(self, img: Image.Image, rng: random.Random) -> torch.Tensor:
+    def augmented(self, img: Image.Image, rng: random.Random) -> np.ndarray:
         """A random resized crop and a coin-flip mirror: one augmented view, reproducible by rng."""
         w, h = img.size
         area = w * h
@@ -195,23 +216,31 @@ class Preprocess:
                          box=(left, top, left + cw, top + ch), reducing_gap=3.0)
         if rng.random() < 0.5:
             img = img.transpose(Image.FLIP_LEFT_RIGHT)
-        return _to_uint8_tensor(img)
+        return to_chw(img)
 
-    def normalize(self, batch: torch.Tensor) -> torch.Tensor:
-        """uint8 NCHW -> float, normalized, on the batch's device."""
-        mean = torch.tensor(self.mean, device=batch.device).view(1, 3, 1, 1)
-        std = torch.tensor(self.std, device=batch.device).view(1, 3, 1, 1)
-        return (batch.float().div_(255.0) - mean) / std
-
-
-def to_float_tensor(img: Image.Image) -> torch.Tensor:
-    """RGB picture -> float CHW tensor in [0, 1] (what torchvision's detectors take)."""
-    return _to_uint8_tensor(img).float().div_(255.0)
+    def normalize(self, batch: np.ndarray) -> np.ndarray:
+        """uint8 NCHW -> float32 NCHW, normalized (for an engine that takes arrays)."""
+        mean = np.asarray(self.mean, np.float32).reshape(1, 3, 1, 1) * 255.0
+        inv = 1.0 / (np.asarray(self.std, np.float32).reshape(1, 3, 1, 1) * 255.0)
+        return (batch.astype(np.float32) - mean) * inv
 
 
-def _to_uint8_tensor(img: Image.Image) -> torch.Tensor:
-    arr = np.asarray(img, dtype=np.uint8)
-    return torch.from_numpy(arr.copy()).permute(2, 0, 1).contiguous()
+def to_chw(img: Image.Image) -> np.ndarray:
+    """RGB picture -> uint8 CHW array."""
+    return np.ascontiguousarray(np.asarray(img, dtype=np.uint8).transpose(2, 0, 1))
+
+
+def prepare(path: str | os.PathLike, pre: Preprocess, augment=None) -> np.ndarray:
+    """Decode and preprocess one picture for a backbone, every failure a BadPicture: the resize
+    and crop are inside the bad-picture handling, so one odd picture never stops a run.
+    `augment`: a random.Random for an augmented view, None for the centre crop."""
+    img = load_rgb(path, min_side=pre.resize_size)
+    try:
+        return pre.center(img) if augment is None else pre.augmented(img, augment)
+    except MemoryError as exc:
+        raise BadPicture("too large to prepare in memory", transient=True) from exc
+    except Exception as exc:  # noqa: BLE001 - a picture that cannot be resized is a bad picture
+        raise BadPicture(f"cannot be resized for the model ({type(exc).__name__})") from exc
 
 
 def decoded_batches(items: list, decode, batch: int, pool) -> Iterator[list[tuple[object, object]]]:

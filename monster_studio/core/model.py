@@ -11,8 +11,8 @@ import torch
 from torch import nn
 
 from monster_studio import __version__
-from monster_studio.core import backbones, weights
-from monster_studio.core.backbones import Backbone
+from monster_studio.core import backbones, catalogue, weights
+from monster_studio.core.catalogue import Backbone
 from monster_studio.core.events import Cancel
 from monster_studio.core.images import Preprocess
 
@@ -33,7 +33,7 @@ class TrainedModel:
 
     @property
     def spec(self) -> Backbone:
-        return backbones.get(self.backbone_id)
+        return catalogue.backbone(self.backbone_id)
 
     @property
     def name(self) -> str:
@@ -41,11 +41,20 @@ class TrainedModel:
             return f"{self.spec.display_name}: ImageNet's 1000 classes (no training)"
         return ", ".join(self.classes)
 
+    @property
+    def label(self) -> str:
+        """What the model is called where its answers are listed: its file's name, or its name."""
+        if self.source:
+            from pathlib import Path
+
+            return Path(self.source).name
+        return self.name
+
     @classmethod
-    def imagenet(cls, backbone_id: str = backbones.DEFAULT_BACKBONE) -> "TrainedModel":
+    def imagenet(cls, backbone_id: str = catalogue.DEFAULT_BACKBONE) -> "TrainedModel":
         """A pretrained model used directly, with no training: ImageNet's 1000 labels."""
-        spec = backbones.get(backbone_id)
-        return cls(backbone_id, spec.imagenet_categories, spec.preprocess, head=None,
+        spec = catalogue.backbone(backbone_id)
+        return cls(backbone_id, backbones.imagenet_categories(spec), spec.preprocess, head=None,
                    metrics={}, settings={"mode": "imagenet"})
 
     @classmethod

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import struct
-import tempfile
 from pathlib import Path
 
 import torch
@@ -18,7 +17,8 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from monster_studio import MODEL_SUFFIX
-from monster_studio.core import backbones
+from monster_studio.core import backbones, catalogue, files
+from monster_studio.core.errors import UserError, os_error_words
 from monster_studio.core.images import Preprocess
 from monster_studio.core.model import TrainedModel
 
@@ -29,8 +29,27 @@ META_KEY = "monster_studio"
 MAX_HEADER = 100 * 1024 * 1024
 
 
-class ModelFileError(Exception):
-    """A file that is not a usable model; str() says why, for the user."""
+class ModelFileError(UserError):
+    """A file that is not a usable model, or one that cannot be written; str() says why."""
+
+    kind = "modelfile"
+
+
+def with_suffix(path: str | os.PathLike) -> Path:
+    path = Path(path).expanduser()
+    return path if path.name.endswith(SUFFIX) else path.with_name(path.name + SUFFIX)
+
+
+def check_target(path: str | os.PathLike) -> Path:
+    """The file a model will be saved to, checked before any work starts: its folder exists and
+    can be written, and it is not a folder itself. Raises ModelFileError in plain words."""
+    path = with_suffix(path)
+    if path.is_dir():
+        raise ModelFileError(f"{path} is a folder; choose a file name for the model.")
+    why = files.check_writable_folder(path.parent)
+    if why:
+        raise ModelFileError(f"The model cannot be saved as {path.name}: {why}. Choose another folder.")
+    return path
 
 
 def _metadata(model: TrainedModel) -> dict:
@@ -50,21 +69,17 @@ def save(model: TrainedModel, path: str | os.PathLike) -> Path:
         tensors.update({f"backbone.{k}": v.detach().cpu().contiguous() for k, v in model.backbone_state.items()})
     meta = {META_KEY: json.dumps(_metadata(model), default=_json_default)}
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise ModelFileError(f"Cannot write in {path.parent}: {exc.strerror or exc}. Choose another folder.") from exc
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata=meta)
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        with files.temporary_beside(path) as tmp:
+            save_file(tensors, tmp, metadata=meta)
+            files.commit(tmp, path)
+    except FileNotFoundError as exc:
+        raise ModelFileError(f"Cannot write in {path.parent}: the folder does not exist. Choose another folder.") from exc
+    except (PermissionError, IsADirectoryError) as exc:
+        raise ModelFileError(f"Cannot write in {path.parent}: {os_error_words(exc)}. Choose another folder.") from exc
     except (OSError, SafetensorError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise ModelFileError(f"Could not save {path.name}: {reason}. The previous file, if any, is unchanged.") from exc
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        reason = os_error_words(exc) if isinstance(exc, OSError) else str(exc)
+        raise ModelFileError(f"Could not save {path.name}: {reason}. The previous file, if any, is unchanged. "
+                             "Choose another folder.") from exc
     return path
 
 
@@ -91,7 +106,10 @@ def read_metadata(path: str | os.PathLike) -> dict:
             header = json.loads(f.read(n))
     except FileNotFoundError as exc:
         raise ModelFileError(f"{path} does not exist.") from exc
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except RecursionError as exc:
+        raise ModelFileError(f"{path.name} is not a Monster Studio model, or it is damaged (its header is nested "
+                             "absurdly deep).") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as exc:
         raise ModelFileError(f"{path.name} is not a Monster Studio model, or it is damaged (bad header).") from exc
     except OSError as exc:
         raise ModelFileError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
@@ -99,8 +117,10 @@ def read_metadata(path: str | os.PathLike) -> dict:
     if raw is None:
         raise ModelFileError(f"{path.name} is a safetensors file but not a Monster Studio model (no metadata).")
     try:
-        meta = json.loads(raw)
-    except json.JSONDecodeError as exc:
+        meta = json.loads(raw) if isinstance(raw, str) else None
+    except RecursionError as exc:
+        raise ModelFileError(f"{path.name} has damaged metadata (nested absurdly deep).") from exc
+    except (json.JSONDecodeError, ValueError) as exc:
         raise ModelFileError(f"{path.name} has damaged metadata.") from exc
     _check_metadata(meta, path.name)
     return meta
@@ -116,8 +136,12 @@ def _check_metadata(meta: dict, name: str) -> None:
     if not isinstance(classes, list) or len(classes) < 2 or not all(isinstance(c, str) and c for c in classes) \
             or len(set(classes)) != len(classes):
         raise ModelFileError(f"{name} has damaged metadata (class names).")
-    if meta.get("backbone") not in backbones.CATALOGUE:
-        raise ModelFileError(f"{name} needs the backbone '{meta.get('backbone')}', which this version of the app does not know.")
+    if meta.get("backbone") not in catalogue.BACKBONES:
+        raise ModelFileError(f"{name} needs the starting model '{meta.get('backbone')}', which this version of the "
+                             "app does not know.")
+    for key in ("metrics", "settings"):
+        if not isinstance(meta.get(key, {}), dict):
+            raise ModelFileError(f"{name} has damaged metadata ({key}).")
     try:
         Preprocess.from_dict(meta["preprocess"])
     except (KeyError, TypeError, ValueError) as exc:
@@ -130,24 +154,32 @@ def load(path: str | os.PathLike) -> TrainedModel:
     meta = read_metadata(path)
     try:
         tensors = load_file(str(path), device="cpu")
-    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
-        raise ModelFileError(f"{path.name} is damaged ({exc}).") from exc
-    spec = backbones.get(meta["backbone"])
+    except (SafetensorError, OSError, ValueError, RuntimeError, TypeError) as exc:
+        raise ModelFileError(f"{path.name} is damaged: its numbers cannot be read.") from exc
+    spec = catalogue.backbone(meta["backbone"])
     n = len(meta["classes"])
+    for key, value in tensors.items():
+        if value.dtype not in (torch.float32, torch.float16, torch.bfloat16, torch.float64, torch.int64,
+                               torch.int32, torch.uint8, torch.bool):
+            raise ModelFileError(f"{path.name} holds numbers of a kind this app does not use ({value.dtype} in "
+                                 f"'{key}'); it was not made by Monster Studio.")
+    tensors = {k: (v.float() if v.is_floating_point() and v.dtype != torch.float32 else v) for k, v in tensors.items()}
     head = {k[5:]: v for k, v in tensors.items() if k.startswith("head.")}
     w, b = head.get("weight"), head.get("bias")
     if w is None or b is None or tuple(w.shape) != (n, spec.feature_size) or tuple(b.shape) != (n,):
         raise ModelFileError(f"{path.name} is damaged: its output layer does not fit {n} classes on {spec.display_name}.")
-    if not (torch.isfinite(w).all() and torch.isfinite(b).all()):
+    if not (w.is_floating_point() and b.is_floating_point() and torch.isfinite(w).all() and torch.isfinite(b).all()):
         raise ModelFileError(f"{path.name} is damaged: its weights hold invalid numbers.")
     body = {k[9:]: v for k, v in tensors.items() if k.startswith("backbone.")} or None
     if meta.get("finetuned") and body is None:
-        raise ModelFileError(f"{path.name} is damaged: the fine-tuned backbone weights are missing.")
+        raise ModelFileError(f"{path.name} is damaged: the fine-tuned starting model's weights are missing.")
     if body is not None:
         expected = {k: v.shape for k, v in backbones.architecture(spec).state_dict().items()
                     if not k.startswith(spec.head_path + ".")}
         if set(body) != set(expected) or any(body[k].shape != expected[k] for k in expected):
-            raise ModelFileError(f"{path.name} is damaged: its backbone weights do not fit {spec.display_name}.")
+            raise ModelFileError(f"{path.name} is damaged: its weights do not fit {spec.display_name}.")
+        if not all(torch.isfinite(v).all() for v in body.values() if v.is_floating_point()):
+            raise ModelFileError(f"{path.name} is damaged: its weights hold invalid numbers.")
     return TrainedModel(spec.id, list(meta["classes"]), Preprocess.from_dict(meta["preprocess"]), head, body,
                         meta.get("metrics") or {}, meta.get("settings") or {}, meta.get("created", ""),
                         meta.get("app_version", ""), source=str(path))

@@ -7,19 +7,26 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
+import numpy as np
 
-from monster_studio.core import dataset, images
+from monster_studio.core import engine, images, unsure
+from monster_studio.core.dataset import expand
 from monster_studio.core.device import pick
 from monster_studio.core.events import Cancel, Cancelled, Skipped
 from monster_studio.core.features import batch_size_for
 from monster_studio.core.model import TrainedModel
 
 
+NOT_FINITE = "the model gave no usable answer (invalid numbers): its file may be damaged"
+
+
 @dataclass
 class Prediction:
     path: str
     top: list[tuple[str, float]]  # (label, probability), best first
+    unsure: bool = False  # the model cannot tell (unlike what it learned from, or torn between classes)
+    unsure_reason: str = ""  # why, in words
+    model: str = ""  # which model answered, in words
 
     @property
     def label(self) -> str:
@@ -30,21 +37,8 @@ class Prediction:
         return self.top[0][1]
 
     def to_dict(self) -> dict:
-        return {"path": self.path, "top": [{"label": lab, "probability": round(p, 6)} for lab, p in self.top]}
-
-
-def expand(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[Skipped]]:
-    """Pictures and folders (recursed) -> the files to classify; litter ignored, missing reported."""
-    files: list[Path] = []
-    missing: list[Skipped] = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            files += [f for f in dataset.files_under(p, missing) if not images.is_litter(f)]
-        elif p.is_file():
-            files.append(p)
-        else:
-            missing.append(Skipped(str(p), "does not exist"))
-    return files, missing
+        return {"path": self.path, "top": [{"label": lab, "probability": round(p, 6)} for lab, p in self.top],
+                "unsure": self.unsure, "unsure_reason": self.unsure_reason}
 
 
 def classify(model: TrainedModel, paths: Iterable[str | os.PathLike], top_k: int = 3,
@@ -54,33 +48,49 @@ def classify(model: TrainedModel, paths: Iterable[str | os.PathLike], top_k: int
     files, missing = expand(paths)
     yield from missing
     try:
-        net = yield from model.network(cancel)
         dev = pick(device)
-        yield from _run(model, net, files, top_k, cancel, batch_size or batch_size_for(model.spec, dev), dev)
+        embed, weight, bias = yield from engine.classifier(model, dev, cancel)
+        try:
+            yield from _run(model, embed, weight, bias, files, top_k, cancel, batch_size or batch_size_for(model.spec, dev))
+        finally:
+            embed.close()
     except Cancelled:
         return
 
 
-def _run(model, net, files, top_k, cancel, batch_size, device) -> Iterator:
-    pre = model.preprocess
+def answers(model: TrainedModel, paths: list, feats: np.ndarray, weight: np.ndarray, bias: np.ndarray,
+            top_k: int = 3) -> list:
+    """Predictions (or a Skipped for an answer that is not a number) from features: the head, the
+    probabilities, the best `top_k`, and whether the model is sure."""
+    probs = engine.softmax(feats @ weight.T + bias)
+    finite = np.isfinite(probs).all(axis=1)
     k = max(1, min(top_k, len(model.classes)))
-    net.to(device).to(memory_format=torch.channels_last)
+    order = np.argsort(-probs, axis=1, kind="stable")[:, :k]
+    judged = unsure.judge(model, feats, probs)
+    out = []
+    for path, ok, p, ix, (doubt, why) in zip(paths, finite, probs, order, judged):
+        if not ok:
+            out.append(Skipped(str(path), NOT_FINITE))
+            continue
+        out.append(Prediction(str(path), [(model.classes[j], float(p[j])) for j in ix], doubt, why, model.label))
+    return out
+
+
+def _run(model, embed, weight, bias, files, top_k, cancel, batch_size) -> Iterator:
+    pre = model.preprocess
 
     def decode(path: Path):
-        return pre.center(images.load_rgb(path, min_side=pre.resize_size))
+        return images.prepare(path, pre)
 
-    with ThreadPoolExecutor(2, "decode") as pool, torch.inference_mode():
+    with ThreadPoolExecutor(2, "decode") as pool:
         for batch in images.decoded_batches(files, decode, batch_size, pool):
             if cancel is not None:
                 cancel.check()
             good = [(f, t) for f, t in batch if not isinstance(t, images.BadPicture)]
             results: dict[Path, Prediction] = {}
             if good:
-                x = pre.normalize(torch.stack([t for _, t in good]).to(device)).contiguous(memory_format=torch.channels_last)
-                probs = torch.softmax(net(x).float(), dim=1).cpu()
-                values, indices = probs.topk(k, dim=1)
-                for (f, _), vs, ix in zip(good, values.tolist(), indices.tolist()):
-                    results[f] = Prediction(str(f), [(model.classes[j], v) for v, j in zip(vs, ix)])
+                feats = embed([t for _, t in good])
+                for (f, _), r in zip(good, answers(model, [f for f, _ in good], feats, weight, bias, top_k)):
+                    results[f] = r
             for f, t in batch:
                 yield Skipped(str(f), str(t)) if isinstance(t, images.BadPicture) else results[f]
-    net.cpu()

@@ -11,36 +11,18 @@ import random
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from monster_studio.core import backbones, dataset, features, images, weights
+from monster_studio.core import backbones, catalogue, dataset, engine, features, images, weights
+from monster_studio.core.catalogue import Backbone
 from monster_studio.core.device import pick
-from monster_studio.core.events import Cancel, Cancelled, EpochEnd, Finished, Phase, ScanDone, StepProgress
+from monster_studio.core.events import Cancel, Cancelled, EpochEnd, Finished, Phase, Progress
 from monster_studio.core.model import TrainedModel
-
-
-@dataclass
-class TrainSettings:
-    backbone: str = backbones.DEFAULT_BACKBONE
-    epochs: int = 40
-    lr: float = 3e-3
-    val_split: float = 0.2
-    seed: int = 0
-    augment: int = 0  # augmented views per training picture, cached like the plain ones
-    finetune: bool = False
-    finetune_epochs: int = 4
-    batch_size: int = 32
-    patience: int = 8  # epochs without a better validation loss before stopping early
-    weight_decay: float = 1e-3
-    device: str = "auto"
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+from monster_studio.core.settings import TrainSettings
 
 
 def _split_arrays(ds: dataset.Dataset, feats: dict, augment: int, feature_size: int):
@@ -124,12 +106,20 @@ def train_head(head: nn.Linear, train: tuple, val: tuple, settings: TrainSetting
             val_loss, val_acc = _evaluate(head(xv), yv)
             monitor = val_loss if len(yv) else total / len(yt)
         yield EpochEnd(epoch, settings.epochs, total / len(yt), val_loss, val_acc)
+        yield Progress("train", epoch, settings.epochs, "epochs")
         if monitor < best[0] - 1e-4:
             best = (monitor, epoch, copy.deepcopy(head.state_dict()))
         elif epoch - best[1] >= settings.patience:
             break
     head.load_state_dict(best[2])
     return best[1]
+
+
+def _center(pre: images.Preprocess, img):
+    try:
+        return pre.center(img)
+    except Exception:  # noqa: BLE001 - a picture that cannot be resized is left out, like a bad one
+        return None
 
 
 def _decode_all(pictures, cancel, pool, min_side, progress):
@@ -148,7 +138,7 @@ def _decode_all(pictures, cancel, pool, min_side, progress):
     return out
 
 
-def finetune(net: nn.Module, spec: backbones.Backbone, ds: dataset.Dataset, settings: TrainSettings,
+def finetune(net: nn.Module, spec: Backbone, ds: dataset.Dataset, settings: TrainSettings,
              device: torch.device, cancel: Cancel | None) -> Iterator:
     """The chapter's step 5: unfreeze the last stage(s) and train them with the head, on
     pictures (augmented afresh each epoch), at a tenth of the learning rate. Returns the best
@@ -161,17 +151,19 @@ def finetune(net: nn.Module, spec: backbones.Backbone, ds: dataset.Dataset, sett
     total = (n_train + n_val) + settings.finetune_epochs * (12 * n_train + 4 * n_val) + 4 * n_val
     done = 0
 
-    def progress(k: int) -> StepProgress:
+    def progress(k: int) -> Progress:
         nonlocal done
         done += k
-        return StepProgress("finetune", done, total)
+        return Progress("finetune", done, total, "steps")
 
     with ThreadPoolExecutor(2, "decode") as pool:
         train_imgs = yield from _decode_all(ds.train, cancel, pool, pre.resize_size, progress)
         val_imgs = yield from _decode_all(ds.val, cancel, pool, pre.resize_size, progress)
     train = [(img, p.label) for img, p in zip(train_imgs, ds.train) if img is not None]
-    val_x = [pre.center(img) for img in val_imgs if img is not None]
-    val_y = torch.tensor([p.label for img, p in zip(val_imgs, ds.val) if img is not None], dtype=torch.long)
+    val_pairs = [(_center(pre, img), p.label) for img, p in zip(val_imgs, ds.val) if img is not None]
+    val_pairs = [(x, label) for x, label in val_pairs if x is not None]
+    val_x = [x for x, _ in val_pairs]
+    val_y = torch.tensor([label for _, label in val_pairs], dtype=torch.long)
     params = backbones.freeze(net, spec, finetune=True)
     net.to(device).to(memory_format=torch.channels_last)
     opt = torch.optim.AdamW(params, lr=settings.lr * 0.1, weight_decay=settings.weight_decay)
@@ -179,8 +171,7 @@ def finetune(net: nn.Module, spec: backbones.Backbone, ds: dataset.Dataset, sett
     bs = min(16, features.batch_size_for(spec, device))
 
     def forward(batch):
-        x = pre.normalize(torch.stack(batch).to(device)).contiguous(memory_format=torch.channels_last)
-        return net(x)
+        return net(engine.to_input(batch, pre, device))
 
     def val_logits():
         net.eval()
@@ -256,11 +247,10 @@ def fit(data_dir, settings: TrainSettings | None = None, cancel: Cancel | None =
 
 def _fit(data_dir, s: TrainSettings, cancel: Cancel | None) -> Iterator:
     t0 = time.perf_counter()
-    spec = backbones.get(s.backbone)
+    spec = catalogue.backbone(s.backbone)
     yield Phase("scan", "Reading the folder")
     ds = yield from dataset.scan_steps(data_dir, s.val_split, s.seed, cancel)
-    yield ScanDone(ds.classes, ds.counts(), len(ds.train), len(ds.val), list(ds.skipped), ds.split_given,
-                   ds.warning_lines())
+    yield ds.table()
 
     device = pick(s.device)
     cache = features.FeatureCache(spec, s.seed)
@@ -280,24 +270,29 @@ def _fit(data_dir, s: TrainSettings, cancel: Cancel | None) -> Iterator:
         raise dataset.DatasetError("Too few pictures could be decoded to train on; see the skipped files.")
     train, val = _split_arrays(ds, feats, s.augment, spec.feature_size)
 
-    yield Phase("train", "Training the new head")
+    yield Phase("train", "Training the new last layer")
     head = nn.Linear(spec.feature_size, len(ds.classes))
     best_epoch = yield from train_head(head, train, val, s, cancel)
-    finetune_epoch = None
+    finetune_epoch = head_accuracy = finetune_seconds = None
     if s.finetune:
+        with torch.no_grad():
+            head_accuracy = _evaluate(head(val[0]), val[1])[1] if len(val[1]) else None
+        t_ft = time.perf_counter()
         if net is None:
             net = yield from weights.load_pretrained(spec, cancel)
         new_head = backbones.replace_head(net, spec, len(ds.classes))
         new_head.load_state_dict(head.state_dict())
-        yield Phase("finetune", "Fine-tuning the last layers of the backbone")
+        yield Phase("finetune", "Fine-tuning the last layers of the starting model")
         finetune_epoch, val_logits, val_y = yield from finetune(net, spec, ds, s, device, cancel)
+        finetune_seconds = time.perf_counter() - t_ft
     else:
         val_y = val[1]
         with torch.no_grad():
             val_logits = head(val[0]) if len(val_y) else torch.empty(0, len(ds.classes))
     val_loss, val_acc = _evaluate(val_logits, val_y)
     metrics = {"val_accuracy": val_acc, "val_loss": val_loss, "best_epoch": best_epoch,
-               "finetune_best_epoch": finetune_epoch, "n_train": len(ds.train), "n_val": len(ds.val),
+               "finetune_best_epoch": finetune_epoch, "head_val_accuracy": head_accuracy,
+               "finetune_seconds": finetune_seconds, "n_train": len(ds.train), "n_val": len(ds.val),
                "classes": list(ds.classes), "counts": counts, **per_class_report(val_logits, val_y, ds.classes)}
     if s.finetune:
         model = TrainedModel.from_network(net, spec, ds.classes, True, metrics, s.to_dict())

