@@ -28,7 +28,7 @@ def test_catalogue_records_are_complete():
         d = spec.describe()
         assert d["num_params"] > 1_000_000 and 60 < d["imagenet_top1"] < 90 and d["download_mb"] > 1
         assert d["speed"] in {"fast", "balanced", "most accurate"} and len(d["guidance"]) > 10
-        assert d["license"] and d["weights_source"] and d["input_size"] in (224, 299)
+        assert d["license"] and d["weights_source"] and d["input_size"] in (224, 240, 260, 299)
     assert CATALOGUE["inception_v3"].preprocess.crop_size == 299
     assert CATALOGUE["efficientnet_lite0"].preprocess.mean == (0.5, 0.5, 0.5)
 
