@@ -1,9 +1,11 @@
-"""The frozen backbone, run once per picture, with its outputs cached on disk.
+"""The frozen backbone, run once per picture, with its outputs kept in the feature store.
 
 With a frozen backbone a picture's features never change, so they are computed once (decoded
-once, in inference mode, channels_last) and kept under a key made of the file's identity (path,
-size, mtime), the backbone and the view (0 = centre crop, N = the Nth augmented view). Training
-then runs on the cache: epochs cost milliseconds and a rerun with other settings is instant.
+once, by the engine: ONNX Runtime on a CPU, PyTorch elsewhere) and kept in the store (core.store)
+under the file's identity (path, size, modification time) as it was when the picture was decoded,
+the view (0 = centre crop, N = the Nth augmented view) and, for augmented views, the seed.
+Training then runs on the store: epochs cost milliseconds and a rerun with other settings reads
+everything back in one go.
 """
 from __future__ import annotations
 
@@ -18,13 +20,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from monster_studio.core import files, images, weights
+from monster_studio.core import engine, images, store
 from monster_studio.core.catalogue import Backbone
-from monster_studio.core.engine import TorchEmbedder
-from monster_studio.core.events import Cancel, Progress
-from monster_studio.core.paths import cache_dir
+from monster_studio.core.events import Cancel, Phase, Progress
 
 Item = tuple[Path, int]  # (picture, view): view 0 is the centre crop, view N >= 1 an augmented one
+FEATURES_TEXT = "Looking at each picture once (features)"
 
 
 def batch_size_for(spec: Backbone, device: torch.device) -> int:
@@ -33,70 +34,69 @@ def batch_size_for(spec: Backbone, device: torch.device) -> int:
     return 64 if device.type != "cpu" else 8
 
 
-CACHE_VERSION = 2
+CACHE_VERSION = 3  # 3: one SQLite store per starting model instead of one .npy file per picture
 
 
-def _weights_identity(spec: Backbone) -> tuple:
-    path = weights.cached_file(spec)
-    try:
-        st = path.stat() if path else None
-    except OSError:
-        st = None
-    return (path.name, st.st_size, st.st_mtime_ns) if st else ()
+def store_file(spec: Backbone, root: Path | None = None) -> Path:
+    """The store of one starting model. Everything that changes what a picture's features are
+    names it: the store's own format, the backbone, its preprocessing, the weights file itself
+    (a re-imported file differs)."""
+    tag = hashlib.sha1(repr((CACHE_VERSION, spec.id, spec.preprocess.to_dict(), engine.weights_identity(spec)))
+                       .encode()).hexdigest()[:10]
+    return store.features_dir(root) / f"{spec.id}-{tag}.sqlite3"
 
 
 class FeatureCache:
-    """One .npy per (picture, view) under the cache folder; a `.bad` file remembers undecodable ones."""
+    """The feature store of one starting model, seen as (picture, view) items for one seed."""
 
     def __init__(self, spec: Backbone, seed: int = 0, root: Path | None = None) -> None:
-        # Everything that changes what a picture's features are: the cache's own format, the
-        # backbone, its preprocessing, and the weights file itself (a re-imported file differs).
-        tag = hashlib.sha1(repr((CACHE_VERSION, spec.id, spec.preprocess.to_dict(), _weights_identity(spec)))
-                           .encode()).hexdigest()[:10]
-        self.dir = (root or cache_dir()) / "features" / f"{spec.id}-{tag}"
-        self.seed = seed
-        self.writable = True
+        self.spec, self.seed = spec, seed
+        self.store = store.FeatureStore(store_file(spec, root), spec.feature_size)
+        self.dir = self.store.file.parent
 
-    def key(self, item: Item) -> str:
+    @property
+    def writable(self) -> bool:
+        return self.store.writable
+
+    def key(self, item: Item) -> store.Key:
         path, view = item
-        st = path.stat()
-        # Bytes, not text: on Linux a file name need not be valid UTF-8.
-        ident = b"\0".join([os.fsencode(path.resolve()), b"%d" % st.st_size, b"%d" % st.st_mtime_ns,
-                            b"%d" % view, b"%d" % self.seed if view else b""])
-        return hashlib.sha1(ident).hexdigest()
+        return (store.path_key(path), view, self.seed if view else 0)
 
-    def _file(self, key: str, suffix: str) -> Path:
-        return self.dir / key[:2] / f"{key}{suffix}"
+    def get_many(self, items: list[Item]) -> dict[Item, np.ndarray | str]:
+        """What the store holds for these items, for the files as they are now: {item: features or
+        the reason it is not a usable picture}; items not in it (or changed since) are left out.
+        A file that cannot even be looked at is reported as such, not cached."""
+        out: dict[Item, np.ndarray | str] = {}
+        asked: list[tuple[store.Key, store.Identity]] = []
+        keys: dict[store.Key, Item] = {}
+        for it in items:
+            try:
+                ident = store.identity(it[0])
+            except OSError as exc:
+                out[it] = f"cannot be read ({exc.strerror or exc})"
+                continue
+            k = self.key(it)
+            keys[k] = it
+            asked.append((k, ident))
+        for k, value in self.store.get_many(asked).items():
+            out[keys[k]] = value
+        return out
 
     def get(self, item: Item) -> np.ndarray | str | None:
         """The features, or the reason the picture was bad, or None when not cached."""
-        try:
-            key = self.key(item)
-        except OSError as exc:
-            return f"cannot be read ({exc.strerror or exc})"
-        try:
-            return np.load(self._file(key, ".npy"), allow_pickle=False)
-        except (OSError, ValueError):
-            pass
-        try:
-            return self._file(key, ".bad").read_text(encoding="utf-8")
-        except OSError:
-            return None
+        return self.get_many([item]).get(item)
 
-    def put(self, item: Item, value: np.ndarray | str) -> None:
-        if not self.writable:
-            return
-        try:
-            key = self.key(item)
-            target = self._file(key, ".bad" if isinstance(value, str) else ".npy")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with files.replacing(target) as f:
-                if isinstance(value, str):
-                    f.write(value.encode("utf-8"))
-                else:
-                    np.save(f, value, allow_pickle=False)
-        except OSError:
-            self.writable = False  # a read-only or full disk costs speed, never the result
+    def put_many(self, entries: list[tuple[Item, store.Identity, np.ndarray | str]]) -> None:
+        """Keep features (or bad-picture reasons) under the identity each file had when decoded."""
+        self.store.put_many([(self.key(it), ident, value) for it, ident, value in entries])
+
+    def put(self, item: Item, value: np.ndarray | str, ident: store.Identity | None = None) -> None:
+        if ident is None:
+            try:
+                ident = store.identity(item[0])
+            except OSError:
+                return
+        self.put_many([(item, ident, value)])
 
 
 def _view_rng(path: Path, view: int, seed: int) -> random.Random:
@@ -109,32 +109,56 @@ def decode(item: Item, spec: Backbone, seed: int) -> np.ndarray:
     return images.prepare(path, spec.preprocess, None if view == 0 else _view_rng(path, view, seed))
 
 
-def compute(model: nn.Module, spec: Backbone, items: list[Item], cache: FeatureCache | None,
+def _decode_as_it_was(item: Item, spec: Backbone, seed: int):
+    """(identity, array or BadPicture): the file's identity taken around the decoding, or None
+    when the file changed while it was read, so what is kept never carries a newer file's name."""
+    try:
+        before = store.identity(item[0])
+    except OSError as exc:
+        return None, images.BadPicture(f"cannot be read ({exc.strerror or exc})", transient=True)
+    try:
+        value = decode(item, spec, seed)
+    except images.BadPicture as exc:
+        value = exc
+    try:
+        after = store.identity(item[0])
+    except OSError:
+        after = None
+    return (before if after == before else None), value
+
+
+def compute(model, spec: Backbone, items: list[Item], cache: FeatureCache | None,
             device: torch.device, cancel: Cancel | None = None, seed: int = 0) -> Iterator[int]:
     """Run the headless backbone over `items`; yields how many were done after each batch and
-    returns {item: features or bad-reason}."""
+    returns {item: features or bad-reason}. `model`: an embedder from core.engine, or a torch
+    network (run by PyTorch). Each batch is in the store before the next one starts."""
     out: dict[Item, np.ndarray | str] = {}
     if not items:
         return out
     bs = batch_size_for(spec, device)
-    embed = TorchEmbedder(model, spec, spec.preprocess, device)
+    embed = model if not isinstance(model, nn.Module) else engine.TorchEmbedder(model, spec, spec.preprocess, device)
     done = 0
-    with ThreadPoolExecutor(2, "decode") as pool:
-        for batch in images.decoded_batches(items, lambda it: decode(it, spec, seed), bs, pool):
+    with ThreadPoolExecutor(engine.decode_threads(), "decode") as pool:
+        for batch in images.decoded_batches(items, lambda it: _decode_as_it_was(it, spec, seed), bs, pool):
             if cancel is not None:
                 cancel.check()
-            good = [(it, t) for it, t in batch if not isinstance(t, images.BadPicture)]
-            for it, bad in batch:
-                if isinstance(bad, images.BadPicture):
-                    out[it] = str(bad)
-                    if cache is not None and not bad.transient:
-                        cache.put(it, str(bad))
+            keep: list[tuple[Item, store.Identity, np.ndarray | str]] = []
+            good = []
+            for it, (ident, value) in batch:
+                if isinstance(value, images.BadPicture):
+                    out[it] = str(value)
+                    if ident is not None and not value.transient:
+                        keep.append((it, ident, str(value)))
+                else:
+                    good.append((it, ident, value))
             if good:
-                feats = embed([t for _, t in good])
-                for (it, _), f in zip(good, feats):
+                feats = embed([v for _, _, v in good])
+                for (it, ident, _), f in zip(good, feats):
                     out[it] = f
-                    if cache is not None:
-                        cache.put(it, f)
+                    if ident is not None:
+                        keep.append((it, ident, f))
+            if cache is not None:
+                cache.put_many(keep)
             done += len(batch)
             yield done
     return out
@@ -142,27 +166,46 @@ def compute(model: nn.Module, spec: Backbone, items: list[Item], cache: FeatureC
 
 def gather(model_loader: Callable[[], Iterator], spec: Backbone, items: list[Item], cache: FeatureCache,
            device: torch.device, cancel: Cancel | None = None, seed: int = 0) -> Iterator:
-    """Features for every item, from the cache where possible. Yields Progress (and the
+    """Features for every item, from the store where possible. Yields Progress (and the
     loader's own events, e.g. downloads) and returns (features, bad, model_or_None).
-    `model_loader()` is a generator returning the network; it is only called on a cache miss."""
-    found: dict[Item, np.ndarray | str] = {}
-    missing: list[Item] = []
-    for it in items:
-        v = cache.get(it)
-        (missing.append(it) if v is None else found.__setitem__(it, v))
+    `model_loader()` is a generator returning the network; it is only called when the engine
+    needs it (pictures are missing and no prepared engine is on disk)."""
+    found = cache.get_many(items)
+    missing = [it for it in items if it not in found]
     total, cached = len(items), len(found)
     yield Progress("features", cached, total, "pictures", restart=True)
     model = None
     if missing:
-        model = yield from model_loader()
-        gen = compute(model, spec, missing, cache, device, cancel, seed)
+        steps = engine.frozen(spec, device, model_loader, cancel)
+        prepared = False
         while True:
             try:
-                n = next(gen)
+                event = next(steps)
             except StopIteration as stop:
-                found.update(stop.value)
+                embed, model = stop.value
                 break
-            yield Progress("features", cached + n, total, "pictures")
+            prepared = prepared or (isinstance(event, Phase) and event.name == "engine")
+            yield event
+        if prepared:
+            yield Phase("features", FEATURES_TEXT)
+        try:
+            gen = compute(embed, spec, missing, cache, device, cancel, seed)
+            while True:
+                try:
+                    n = next(gen)
+                except StopIteration as stop:
+                    found.update(stop.value)
+                    break
+                yield Progress("features", cached + n, total, "pictures")
+        finally:
+            embed.close()
     feats = {it: v for it, v in found.items() if not isinstance(v, str)}
     bad = {it[0]: v for it, v in found.items() if isinstance(v, str)}
     return feats, bad, model
+
+
+def clear_cache() -> store.Cleared:
+    """Remove every cached feature and prepared engine (Help > Clear cached features): the next
+    training looks at each picture again, and the engine is prepared again when first needed."""
+    engine.forget_sessions()
+    return store.clear_cache()
