@@ -1,4 +1,4 @@
-"""How smooth the window stays while the worker thread trains and classifies.
+"""How smooth the window stays while the runner thread trains and classifies.
 
 A QTimer on the GUI thread ticks every 10 ms; the largest gap between two ticks is the longest
 moment the window could not repaint or answer a click. Goal: under 50 ms (the test suite only
@@ -48,22 +48,20 @@ def main() -> int:
     window = MainWindow()
     window.show()
 
-    class Done(QObject):  # receives the worker's signals on the GUI thread
+    from monster_studio.app.results import ClassifyDone, TrainSummary
+
+    class Done(QObject):  # receives the runner's news on the GUI thread
         def __init__(self) -> None:
             super().__init__()
             self.finished = self.classified = False
 
-        @Slot(object)
-        def on_finished(self, _summary) -> None:
-            self.finished = True
-
-        @Slot(object)
-        def on_classified(self, _info) -> None:
-            self.classified = True
+        @Slot(object, object)
+        def on_yielded(self, _request, item) -> None:
+            self.finished = self.finished or isinstance(item, TrainSummary)
+            self.classified = self.classified or isinstance(item, ClassifyDone)
 
     done = Done()
-    window.worker.finished.connect(done.on_finished)
-    window.worker.classifyDone.connect(done.on_classified)
+    window.studio.runner.yielded.connect(done.on_yielded)
 
     from monster_studio.ui.screenshots import wait_until
 
@@ -102,11 +100,11 @@ def main() -> int:
 
     t0 = time.perf_counter()
     wait(lambda: window.engine_ready)
-    print(f"engine ready after {time.perf_counter() - t0:.1f} s (torch imported on the worker thread)")
+    print(f"engine ready after {time.perf_counter() - t0:.1f} s (the engine is imported on the runner's thread)")
     tp, cp = window.train_page, window.classify_page
     tp.set_folder(str(folder))
     wait(lambda: tp.folder_ok)
-    tp.epochs.setValue(args.epochs)
+    tp.options.epochs.setValue(args.epochs)
     n = 5 * args.per_class
     results = [measure(f"train, {n} new pictures", tp.start_training, lambda: done.finished)]
     done.finished = False

@@ -27,9 +27,9 @@ def pictures(folder: Path) -> list[Path]:
 
 def test_drop_pictures_and_a_folder(qtbot, window, sample_dir, tmp_path):
     w, cp = window, window.classify_page
-    events = Events(w.worker)
+    events = Events(w.studio)
     w.show_page(CLASSIFY)
-    cp.select_model(IMAGENET)  # the pretrained network as it is: no training needed
+    cp.select_model(IMAGENET, load=True)  # the pretrained network as it is: no training needed
     events.wait(qtbot, "modelReady", timeout=60_000)
     assert "1000 everyday things" in cp.model_label.text()
 
@@ -41,7 +41,7 @@ def test_drop_pictures_and_a_folder(qtbot, window, sample_dir, tmp_path):
     assert len(cp.card_order) == 4  # a card appears at once for each picture, waiting for its result
     qtbot.waitUntil(lambda: all(c.result for c in cp.card_order), timeout=60_000)
     events.wait(qtbot, "classifyDone", timeout=60_000)
-    good = [c for c in cp.card_order if "reason" not in c.result]
+    good = [c for c in cp.card_order if hasattr(c.result.result, "top")]
     assert [Path(c.path).name for c in good] == [f.name for f in files]
     for card in good:
         assert len(card.labels) == 3 and len(card.bars) == 3
@@ -50,7 +50,7 @@ def test_drop_pictures_and_a_folder(qtbot, window, sample_dir, tmp_path):
         values = [b.value() for b in card.bars]
         assert values == sorted(values, reverse=True)
         assert card.verdict.text() == card.labels[0]
-    bad = [c for c in cp.card_order if "reason" in c.result]
+    bad = [c for c in cp.card_order if not hasattr(c.result.result, "top")]
     assert len(bad) == 1 and bad[0].verdict.text() == "Not classified"
     assert cp.results.currentIndex() == 0 and cp.results.tabText(0) == "Pictures (4)"
 
@@ -58,13 +58,13 @@ def test_drop_pictures_and_a_folder(qtbot, window, sample_dir, tmp_path):
     events.clear()
     assert drop(cp.drop_zone, [sample_dir / "vampire", sample_dir / "cyclops"])
     assert cp.results.currentIndex() == 1
-    request = cp._next_request - 1
-    (done,) = events.wait(qtbot, "classifyDone", lambda info: info["request"] == request, timeout=60_000)
+    events.wait(qtbot, "idle", lambda task, outcome: task == "classify", timeout=60_000)
+    ((done,),) = events.of("classifyDone")
     expected = len(pictures(sample_dir / "vampire")) + len(pictures(sample_dir / "cyclops"))
-    assert done["classified"] == expected
+    assert done.classified == expected
     qtbot.waitUntil(lambda: cp.table_model.rowCount() == 4 + expected)
     assert len(cp.card_order) == 4  # folders go to the table only
-    progress_phases = {p for p, *_ in events.of("progress")}
+    progress_phases = {stage for stage, *_ in events.of("progress")}
     assert "classify" in progress_phases
 
     # sortable by confidence (the number, not the text)
@@ -92,7 +92,7 @@ def test_drops_outside_the_drop_zone(qtbot, window, sample_dir):
     assert tp.banner.isVisible() and "Classify these pictures" in tp.banner.action_labels()
 
     w.show_page(CLASSIFY)
-    events = Events(w.worker)
+    events = Events(w.studio)
     assert drop(cp.model_label, [sample_dir / "ghost" / "ghost_001.png"])  # on the page, not on the zone
     events.wait(qtbot, "classifyDone", timeout=60_000)
     assert [Path(c.path).name for c in cp.card_order] == ["ghost_001.png"]
@@ -100,7 +100,7 @@ def test_drops_outside_the_drop_zone(qtbot, window, sample_dir):
 
 def test_paste_files_and_a_picture(qtbot, window, sample_dir):
     w, cp = window, window.classify_page
-    events = Events(w.worker)
+    events = Events(w.studio)
     clipboard = QGuiApplication.clipboard()
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(sample_dir / "slime" / "slime_000.png"))])
@@ -123,13 +123,13 @@ def test_paste_files_and_a_picture(qtbot, window, sample_dir):
 
 def test_a_refused_model_file_says_why(qtbot, window, tmp_path):
     w, cp = window, window.classify_page
-    events = Events(w.worker)
+    events = Events(w.studio)
     fake = tmp_path / "holiday.monster"
     fake.write_bytes(b"\x00" * 64)
     w.show_page(CLASSIFY)
     cp.open_model(str(fake))
     (info,) = events.wait(qtbot, "error", timeout=30_000)
-    assert info["kind"] == "modelfile" and info["task"] == "model"
+    assert info.kind == "modelfile" and info.task == "model"
     qtbot.waitUntil(cp.banner.isVisible)
     assert "holiday.monster" in cp.banner.text.text() and "Traceback" not in cp.banner.text.text()
     assert "Open another model file…" in cp.banner.action_labels()
@@ -143,7 +143,7 @@ def test_a_model_file_whose_backbone_weights_are_missing(qtbot, window, tmp_path
     file is imported, opens the model again."""
     import torch
 
-    from monster_studio.core import backbones, modelfile
+    from monster_studio.core import backbones, catalogue, modelfile
     from monster_studio.core.model import TrainedModel
 
     def offline(*args, **kwargs):
@@ -151,22 +151,22 @@ def test_a_model_file_whose_backbone_weights_are_missing(qtbot, window, tmp_path
 
     monkeypatch.setattr(urllib.request, "urlopen", offline)
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "empty torch home"))
-    spec = backbones.get("resnet18")
+    spec = catalogue.backbone("resnet18")
     g = torch.Generator().manual_seed(0)
     head = {"weight": torch.randn(2, spec.feature_size, generator=g), "bias": torch.randn(2, generator=g)}
     path = Path(modelfile.save(TrainedModel(spec.id, ["cat", "dog"], spec.preprocess, head), tmp_path / "pets.monster"))
     key = f"file:{path}"
 
     w, cp = window, window.classify_page
-    events = Events(w.worker)
+    events = Events(w.studio)
     w.show_page(CLASSIFY)
     cp.open_model(str(path))
     (info,) = events.wait(qtbot, "error", timeout=60_000)
-    assert info["kind"] == "weights" and info["task"] == "model" and info["backbone"] == spec.id
+    assert info.kind == "weights" and info.task == "model" and info["backbone"] == spec.id
     qtbot.waitUntil(lambda: not cp.banner.isHidden())
     text = cp.banner.text.text()
     assert spec.display_name in text and spec.weights_filename in text and "Traceback" not in text
-    assert "monster-studio import-weights" not in text and "bundled backbone" not in text
+    assert "monster-studio import-weights" not in text and "bundled starting model" not in text
     assert cp.banner.action_labels() == ["Import weights file…", "Open another model file…", "Use ImageNet labels"]
     assert str(path) in store.recent_models()  # the file is fine: it stays in the list, and chosen
     assert cp.model_combo.findData(key) >= 0 and cp.selected_key() == key and cp.model_info is None
@@ -178,7 +178,7 @@ def test_a_model_file_whose_backbone_weights_are_missing(qtbot, window, tmp_path
     events.clear()
     cp.banner.trigger("Import weights file…")
     (ready,) = events.wait(qtbot, "modelReady", timeout=120_000)
-    assert ready["kind"] == "file" and ready["classes"] == ["cat", "dog"]
+    assert ready.kind == "file" and ready.classes == ["cat", "dog"]
     assert events.of("idle")[:2] == [("import", "ok"), ("model", "ok")]
     qtbot.waitUntil(lambda: "Knows 2 classes" in cp.model_label.text())
     assert cp.banner.isVisible() and "weights file is installed" in cp.banner.text.text()
@@ -188,12 +188,17 @@ def test_export_survives_file_names_that_are_not_utf8(qtbot, app_settings, tmp_p
     """On Linux a file name may be any bytes; Python hands the undecodable ones over as lone
     surrogates. The CSV keeps them as the bytes they were, starts with the mark Excel needs to read
     UTF-8, and a failed export leaves the previous file as it was."""
-    cp = ClassifyPage()
+    from monster_studio.app.results import Answer
+    from monster_studio.app.studio import Studio
+    from monster_studio.core.events import Skipped
+    from monster_studio.core.predict import Prediction
+
+    studio = Studio()
+    cp = ClassifyPage(studio)
     qtbot.addWidget(cp)
     odd = str(tmp_path / "caf\udce9.png")  # b"caf\xe9.png": Latin-1, not UTF-8
-    cp.table_model.append({"request": 1, "path": odd, "top": [["cat", 0.9], ["dog", 0.1]], "label": "cat",
-                           "confidence": 0.9, "thumb": None})
-    cp.table_model.append({"request": 1, "path": str(tmp_path / "café.png"), "reason": "not a picture"})
+    cp.table_model.append(Answer(Prediction(odd, [("cat", 0.9), ("dog", 0.1)])))
+    cp.table_model.append(Answer(Skipped(str(tmp_path / "café.png"), "not a picture")))
     out = tmp_path / "results.csv"
     assert cp.export_csv(str(out)), cp.banner.text.text()
     raw = out.read_bytes()
@@ -206,9 +211,10 @@ def test_export_survives_file_names_that_are_not_utf8(qtbot, app_settings, tmp_p
     assert out.stat().st_mode & 0o777 == 0o666 & ~umask  # a file like any other, not a private temp file
 
     # a name that cannot be written at all: a plain message, the earlier file untouched, no litter
-    cp.table_model.append({"request": 2, "path": "broken\ud800.png", "reason": "not a picture"})
+    cp.table_model.append(Answer(Skipped("broken\ud800.png", "not a picture")))
     assert not cp.export_csv(str(out))
     assert cp.banner.isVisibleTo(cp) and "cannot be written as text" in cp.banner.text.text()
     assert "Traceback" not in cp.banner.text.text() and "surrogate" not in cp.banner.text.text()
     assert out.read_bytes() == raw
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix in (".csv", ".part")) == ["results.csv"]
+    studio.shutdown()

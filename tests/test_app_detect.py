@@ -17,12 +17,12 @@ from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QFileDialog
 from test_app_support import Events, app_settings, drop, window  # noqa: F401
 
-from monster_studio import worker as worker_module
-from monster_studio.core import detect, images, weights
+from monster_studio.app import pictures
+from monster_studio.core import catalogue, detect, images, weights
 from monster_studio.ui.detection_card import LISTED, DetectionCard
 from monster_studio.ui.main_window import CLASSIFY
 
-KEY = "detector:" + detect.DEFAULT_DETECTOR
+KEY = "detector:" + catalogue.DEFAULT_DETECTOR
 
 
 def random_weights(spec, folder: Path) -> Path:
@@ -30,7 +30,7 @@ def random_weights(spec, folder: Path) -> Path:
 
     torch.manual_seed(0)
     file = folder / "from-a-usb-stick.pth"
-    torch.save(spec.architecture().state_dict(), file)
+    torch.save(weights.import_architecture(spec).state_dict(), file)
     return file
 
 
@@ -39,56 +39,57 @@ def planted(tmp_path, monkeypatch):
     """The default detector's weights on disk (random numbers under the official name), before the
     window starts; every box it finds is kept, so random weights find some."""
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
-    monkeypatch.setattr(worker_module, "DETECT_MIN_SCORE", 0.0)
-    spec = detect.DETECTORS[detect.DEFAULT_DETECTOR]
-    weights.import_weights(spec.id, random_weights(spec, tmp_path))
+    monkeypatch.setattr(detect, "MIN_SCORE", 0.0)
+    spec = catalogue.DETECTORS[catalogue.DEFAULT_DETECTOR]
+    weights.import_weights(spec, random_weights(spec, tmp_path))
     assert weights.status(spec) == "on disk"
     return spec
 
 
 def test_find_things_in_a_dropped_picture_and_a_folder(qtbot, planted, window, sample_dir, tmp_path):
     w, cp = window, window.classify_page
-    events = Events(w.worker)
+    events = Events(w.studio)
     w.show_page(CLASSIFY)
     texts = [cp.model_combo.itemText(i) for i in range(cp.model_combo.count())]
     assert f"Find objects: {planted.display_name} (COCO, no training) — on disk" in texts
-    other = next(d for d in detect.DETECTORS.values() if d.id != planted.id)
+    other = next(d for d in catalogue.DETECTORS.values() if d.id != planted.id)
     assert any(t.startswith(f"Find objects: {other.display_name}") and "download of" in t for t in texts)
     assert texts.index("ImageNet labels (no training)") < texts.index(
         f"Find objects: {planted.display_name} (COCO, no training) — on disk")
 
-    cp.select_model(KEY)
+    cp.select_model(KEY, load=True)
     (info,) = events.wait(qtbot, "modelReady", timeout=60_000)
-    assert info["kind"] == "detector" and info["key"] == KEY
+    assert info.kind == "detector" and info.key == KEY
     assert "Finds and boxes" in cp.model_label.text() and planted.display_name in cp.model_label.text()
 
     picture = sample_dir / "ghost" / "ghost_000.png"
     assert drop(cp.drop_zone, [picture])
     assert len(cp.card_order) == 1 and isinstance(cp.card_order[0], DetectionCard)
     (done,) = events.wait(qtbot, "classifyDone", timeout=60_000)
-    assert done["kind"] == "detection" and done["classified"] == 1
-    ((result,),) = events.of("prediction")
+    assert done.detection and done.classified == 1
+    ((answer,),) = events.of("prediction")
     card = cp.card_order[0]
     qtbot.waitUntil(lambda: card.result is not None)
-    found = result["found"]
+    result = answer.result
+    found = result.found
     size = images.load_rgb(picture).size
-    assert result["kind"] == "detection" and result["size"] == list(size) and len(found) > 0
-    assert done["found"] == len(found)
-    scores = [f["score"] for f in found]
+    assert isinstance(result, detect.Detections) and result.size == size and len(found) > 0
+    assert done.found == len(found)
+    scores = [f.score for f in found]
     assert scores == sorted(scores, reverse=True)
     for f in found:
-        assert f["label"] in planted.categories and f["colour"].startswith("#")
-        x0, y0, x1, y1 = f["box"]
+        assert f.label in detect.categories(planted) and pictures.box_colour(f.label).startswith("#")
+        x0, y0, x1, y1 = f.box
         assert 0 <= x0 <= x1 <= size[0] * 1.01 and 0 <= y0 <= y1 <= size[1] * 1.01
 
     # the card: the boxed picture, how many things, the best few with their scores
     assert card.verdict.text() == f"{len(found)} thing{'s' if len(found) != 1 else ''} found"
-    assert card.labels == [f["label"] for f in found[:LISTED]]
-    assert [b.value() for b in card.bars] == [round(f["score"] * 1000) for f in found[:LISTED]]
+    assert card.labels == [f.label for f in found[:LISTED]]
+    assert [b.value() for b in card.bars] == [round(f.score * 1000) for f in found[:LISTED]]
     assert card.bars[0].property("role") == "winner"
-    thumb = result["thumb"]
+    thumb = answer.thumb
     assert isinstance(thumb, QImage) and not thumb.isNull() and max(thumb.width(), thumb.height()) <= 192
-    plain = worker_module.qimage(images.thumbnail(picture, worker_module.CARD_THUMB_PX))
+    plain = pictures.qimage(images.thumbnail(picture, pictures.CARD_THUMB_PX))
     assert thumb.convertToFormat(QImage.Format.Format_RGB888) != plain  # the boxes are drawn on it
     assert card.picture.pixmap() is not None and not card.picture.pixmap().isNull()
     assert "thing" in cp.progress.words.text()
@@ -101,7 +102,7 @@ def test_find_things_in_a_dropped_picture_and_a_folder(qtbot, planted, window, s
     qtbot.waitUntil(lambda: len(cp.card_order) == 2 and cp.card_order[1].result is not None)
     pasted = cp.card_order[1]
     assert isinstance(pasted, DetectionCard) and Path(pasted.path).name.startswith("pasted-")
-    assert pasted.labels == [f["label"] for f in pasted.result["found"][:LISTED]]
+    assert pasted.labels == [f.label for f in pasted.result.result.found[:LISTED]]
 
     # a folder: one row per picture, the things found and how many
     folder = tmp_path / "holiday"
@@ -111,25 +112,24 @@ def test_find_things_in_a_dropped_picture_and_a_folder(qtbot, planted, window, s
     (folder / "notes.txt").write_text("shopping list")
     events.clear()
     assert drop(cp.drop_zone, [folder])
-    request = cp._next_request - 1
-    events.wait(qtbot, "classifyDone", lambda info: info["request"] == request, timeout=60_000)
+    events.wait(qtbot, "idle", lambda task, outcome: task == "classify", timeout=60_000)
     qtbot.waitUntil(lambda: cp.table_model.rowCount() == 2 + 3)
     assert cp.table_model.kind == "objects" and len(cp.card_order) == 2
     headers = [cp.proxy.headerData(c, Qt.Orientation.Horizontal) for c in range(cp.proxy.columnCount())]
-    assert headers == ["File", "Things found", "Count", "Folder"]
+    assert headers == ["File", "Things found", "Count", "Folder", "Note"]
     rows = {cp.proxy.index(r, 0).data(): [cp.proxy.index(r, c).data() for c in range(4)]
             for r in range(cp.proxy.rowCount())}
     row = rows["ghost_000.png"]
-    assert row[1].startswith(f"{found[0]['label']} {found[0]['score'] * 100:.0f}%") and row[2] == str(len(found))
+    assert row[1].startswith(f"{found[0].label} {found[0].score * 100:.0f}%") and row[2] == str(len(found))
     assert rows["notes.txt"][1] == "(not classified)"
     assert "5 pictures" in cp.counts_label.text() and "things found" in cp.counts_label.text()
 
     out = tmp_path / "found.csv"
     assert cp.export_csv(str(out))
     lines = list(csv.reader(out.open(encoding="utf-8-sig", newline="")))
-    assert lines[0] == ["path", "count", "found", "note"] and len(lines) == 1 + 5
+    assert lines[0] == ["path", "count", "found", "model", "note"] and len(lines) == 1 + 5
     ghost = next(r for r in lines[1:] if r[0].endswith("ghost_000.png"))
-    assert int(ghost[1]) == len(found) and ghost[2].startswith(found[0]["label"])
+    assert int(ghost[1]) == len(found) and ghost[2].startswith(found[0].label)
     assert any(r[0].endswith("notes.txt") and r[-1] for r in lines[1:])
 
     # Stop: the run ends at the next picture and the page is idle at once
@@ -145,7 +145,7 @@ def test_find_things_in_a_dropped_picture_and_a_folder(qtbot, planted, window, s
     assert cp.table_model.rowCount() - rows_before < len([p for p in sample_dir.rglob("*") if p.is_file()])
 
     # the classifier's table comes back with its model
-    cp.select_model("imagenet:efficientnet_lite0")
+    cp.select_model("imagenet:efficientnet_lite0", load=True)
     assert cp.table_model.kind == "classes" and cp.table_model.rowCount() == 0
 
 
@@ -155,14 +155,14 @@ def test_a_detector_whose_weights_are_not_here(qtbot, window, tmp_path, monkeypa
 
     monkeypatch.setattr(urllib.request, "urlopen", offline)
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "empty torch home"))
-    spec = detect.DETECTORS[detect.DEFAULT_DETECTOR]
+    spec = catalogue.DETECTORS[catalogue.DEFAULT_DETECTOR]
     w, cp = window, window.classify_page
-    events = Events(w.worker)
+    events = Events(w.studio)
     w.show_page(CLASSIFY)
-    cp.select_model(KEY)
+    cp.select_model(KEY, load=True)
     (info,) = events.wait(qtbot, "error", timeout=60_000)
     assert info["kind"] == "weights" and info["task"] == "model"
-    assert f"import-weights {spec.id}" in info["message"] and spec.weights_filename in info["message"]
+    assert f"import-weights {spec.id}" in info["command"] and spec.weights_filename == info["filename"]
     qtbot.waitUntil(lambda: not cp.banner.isHidden())
     text = cp.banner.text.text()
     assert spec.display_name in text and spec.weights_filename in text and "Traceback" not in text
@@ -174,8 +174,10 @@ def test_a_detector_whose_weights_are_not_here(qtbot, window, tmp_path, monkeypa
     file = random_weights(spec, tmp_path)
     monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(file), "")))
     asked = []
-    cp.importWeightsRequested.connect(lambda detector_id, path: asked.append(("import", detector_id, path)))
-    cp.usePretrainedRequested.connect(lambda key: asked.append(("use", key)))
+    studio_import, studio_choose = w.studio.import_weights, w.studio.choose_model
+    monkeypatch.setattr(w.studio, "import_weights", lambda detector_id, path, *a, **k: (
+        asked.append(("import", detector_id, path)), studio_import(detector_id, path, *a, **k))[1])
+    monkeypatch.setattr(w.studio, "choose_model", lambda key: (asked.append(("use", key)), studio_choose(key))[1])
     events.clear()
     cp.banner.trigger("Import weights file…")
     assert asked == [("import", spec.id, str(file))]

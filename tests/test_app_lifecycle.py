@@ -24,8 +24,8 @@ from monster_studio.ui.main_window import CLASSIFY
 
 
 def first_feature_batch(events) -> bool:
-    def mid_features(phase, done, total, eta):
-        return phase == "features" and 0 < done < total
+    def mid_features(stage, done, total, unit):
+        return stage == "features" and 0 < done < total
 
     return events.first("progress", mid_features) is not None
 
@@ -34,38 +34,38 @@ def test_stop_during_feature_extraction(qtbot, window, tmp_path):
     w, tp = window, window.train_page
     folder = fresh_pictures(tmp_path, per_class=20, seed=101)  # 100 pictures nobody has looked at yet
     choose_folder(qtbot, w, folder)
-    events = Events(w.worker)
-    tp.epochs.setValue(5)
+    events = Events(w.studio)
+    tp.options.epochs.setValue(5)
     tp.start_training()
     qtbot.waitUntil(lambda: first_feature_batch(events), timeout=TRAIN_MS)
 
     t0 = time.perf_counter()
     qtbot.keyClick(tp.stop_button, Qt.Key.Key_Space)  # press Stop
     # the window is back to idle at once ...
-    assert tp.state == "idle" and tp.train_button.isEnabled() and not tp.stop_button.isEnabled()
-    assert "Stopped" in tp.progress.words.text()
+    assert not tp.training and tp.train_button.isEnabled() and not tp.stop_button.isEnabled()
+    assert "Stopped" in tp.result.progress.words.text()
     # ... and the worker drops the job within a batch
     events.wait(qtbot, "idle", lambda task, outcome: task == "train", timeout=10_000)
     worker_s = time.perf_counter() - t0
     print(f"\nworker idle {worker_s * 1000:.0f} ms after Stop")
     assert events.first("idle", lambda task, outcome: task == "train") == ("train", "stopped")
     assert worker_s < 3.0
-    assert not events.of("finished") and not w.worker.busy
-    assert tp.plot.point_count() == 0
+    assert not events.of("finished") and not w.studio.runner.busy
+    assert tp.result.plot.point_count() == 0
 
     # nothing of the stopped run leaks into the next one
     events.clear()
     tp.start_training()
     events.wait(qtbot, "finished")
     qtbot.waitUntil(lambda: tp.has_model)
-    assert tp.plot.point_count() == len(events.of("epochEnd"))
+    assert tp.result.plot.point_count() == len(events.of("epochEnd"))
 
 
 def test_close_the_window_while_training(qtbot, app_settings, tmp_path):
     w = open_window(qtbot)
     folder = fresh_pictures(tmp_path, per_class=16, seed=202)
     choose_folder(qtbot, w, folder)
-    events = Events(w.worker)
+    events = Events(w.studio)
     w.train_page.start_training()
     qtbot.waitUntil(lambda: first_feature_batch(events), timeout=TRAIN_MS)
     thread = w.host.thread
@@ -81,7 +81,7 @@ def test_window_stays_responsive_while_training(qtbot, window, tmp_path):
     w, tp = window, window.train_page
     folder = fresh_pictures(tmp_path, per_class=12, seed=303)
     choose_folder(qtbot, w, folder)
-    events = Events(w.worker)
+    events = Events(w.studio)
     probe = GapProbe(10)
     probe.start()
     tp.start_training()
@@ -120,27 +120,27 @@ def test_weights_that_cannot_be_downloaded(qtbot, window, sample_dir, monkeypatc
     choose_folder(qtbot, w, sample_dir)
     tp.backbone.select("resnet18")
     assert "download" in tp.backbone.status.text() and tp.backbone.import_button.isVisible()
-    events = Events(w.worker)
-    tp.epochs.setValue(3)
+    events = Events(w.studio)
+    tp.options.epochs.setValue(3)
     tp.start_training()
     (info,) = events.wait(qtbot, "error")
     assert info["kind"] == "weights"
-    qtbot.waitUntil(lambda: tp.state == "idle" and not tp.banner.isHidden())
+    qtbot.waitUntil(lambda: not tp.training and not tp.banner.isHidden())
     text = tp.banner.text.text()
-    assert "ResNet-18" in text and "bundled backbone" in text and "monster-studio import-weights" not in text
-    assert tp.banner.action_labels() == ["Train with the bundled backbone", "Import weights file…"]
+    assert "ResNet-18" in text and "bundled starting model" in text and "monster-studio import-weights" not in text
+    assert tp.banner.action_labels() == ["Train with the bundled starting model", "Import weights file…"]
 
     events.clear()
-    tp.banner.trigger("Train with the bundled backbone")  # the way out, in one click
-    assert tp.backbone.current() == "efficientnet_lite0" and tp.state == "training"
+    tp.banner.trigger("Train with the bundled starting model")  # the way out, in one click
+    assert tp.backbone.current() == "efficientnet_lite0" and tp.training
     events.wait(qtbot, "finished")
 
 
 def test_save_failure_says_where_to_go(qtbot, window, sample_dir, tmp_path):
     w, tp = window, window.train_page
     choose_folder(qtbot, w, sample_dir)
-    events = Events(w.worker)
-    tp.epochs.setValue(3)
+    events = Events(w.studio)
+    tp.options.epochs.setValue(3)
     tp.start_training()
     events.wait(qtbot, "finished")
     tp.request_save(str(tmp_path / "no" / "such" / "folder" / "m.monster"))
@@ -164,7 +164,7 @@ def test_an_unexpected_failure_reads_as_words(qtbot, window, sample_dir, monkeyp
     tp = window.train_page
     choose_folder(qtbot, window, sample_dir)
     tp.start_training()
-    qtbot.waitUntil(lambda: tp.state == "idle" and not tp.banner.isHidden(), timeout=30_000)
+    qtbot.waitUntil(lambda: not tp.training and not tp.banner.isHidden(), timeout=30_000)
     text = tp.banner.text.text()
     assert text.startswith("Something went wrong while training: RuntimeError: the flux capacitor melted.")
     assert "Traceback" not in text and tp.train_button.isEnabled()
@@ -188,16 +188,16 @@ def test_menus_and_shortcuts(qtbot, window):
 def test_import_a_weights_file(qtbot, window, tmp_path, monkeypatch):
     import torch
 
-    from monster_studio.core import backbones
+    from monster_studio.core import backbones, catalogue
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))  # this test's own hub cache
-    spec = backbones.CATALOGUE["mobilenet_v3_large"]
+    spec = catalogue.BACKBONES["mobilenet_v3_large"]
     file = tmp_path / "from-a-usb-stick.pth"
     torch.save(backbones.architecture(spec).state_dict(), file)
     tp = window.train_page
     tp.backbone.select(spec.id)
     assert tp.backbone.import_button.isVisibleTo(tp)
-    events = Events(window.worker)
+    events = Events(window.studio)
     tp.import_weights(spec.id, str(file))
     events.wait(qtbot, "idle", lambda task, outcome: task == "import", timeout=60_000)
     qtbot.waitUntil(lambda: not tp.banner.isHidden())
@@ -214,18 +214,18 @@ def test_stop_keeps_a_save_asked_for_behind_classifying(qtbot, window, sample_di
     """Stop is for classifying and training; a model file the user asked to save is still written."""
     import torch
 
-    from monster_studio.core import backbones
+    from monster_studio.core import catalogue
     from monster_studio.core.model import TrainedModel
     from monster_studio.ui.main_window import CLASSIFY
 
     w, tp, cp = window, window.train_page, window.classify_page
-    spec = backbones.get("efficientnet_lite0")
+    spec = catalogue.backbone("efficientnet_lite0")
     classes = ["cyclops", "ghost", "mummy", "slime", "vampire"]
     head = {"weight": torch.randn(len(classes), spec.feature_size), "bias": torch.randn(len(classes))}
-    w.worker._models["trained"] = TrainedModel(spec.id, classes, spec.preprocess, head)  # as if just trained
-    events = Events(w.worker)
+    w.studio.runner.shelf.models["trained"] = TrainedModel(spec.id, classes, spec.preprocess, head)  # as if just trained
+    events = Events(w.studio)
     w.show_page(CLASSIFY)
-    cp.select_model("imagenet:efficientnet_lite0")
+    cp.select_model("imagenet:efficientnet_lite0", load=True)
     events.wait(qtbot, "modelReady", timeout=60_000)
     cp.classify_paths([str(sample_dir)])  # 120 pictures: a few seconds of work
     events.wait(qtbot, "prediction", timeout=60_000)
@@ -242,20 +242,24 @@ GUI_WITHOUT_TORCH = r"""
 import sys
 from PySide6.QtWidgets import QApplication, QFileDialog
 import monster_studio.ui.main_window  # noqa: F401
+from monster_studio.app.studio import Studio
 from monster_studio.ui.classify_page import ClassifyPage
 from monster_studio.ui.train_page import TrainPage
 
 app = QApplication([])
 QFileDialog.getOpenFileName = staticmethod(lambda *a, **k: ("", ""))
 QFileDialog.getSaveFileName = staticmethod(lambda *a, **k: ("", ""))
-cp, tp = ClassifyPage(), TrainPage()
-print("open model enabled before the engine:", cp.open_model_button.isEnabled())
-cp.on_ready({"default": "efficientnet_lite0", "detectors": []})
-print("open model enabled after:", cp.open_model_button.isEnabled())
+studio = Studio()
+cp, tp = ClassifyPage(studio), TrainPage(studio)
+print("open model enabled before the engine:", cp.picker.open_button.isEnabled())
+studio.state.engine.ready = True  # as the start job says once the engine is in
+studio.state.engine.changed.emit()
+print("open model enabled after:", cp.picker.open_button.isEnabled())
 cp.ask_open_model()
-tp.has_model = True
+studio.state.training.summary = object()  # a trained model to save
 tp.ask_save()
 print("torch imported:", "torch" in sys.modules)
+studio.shutdown()
 """
 
 

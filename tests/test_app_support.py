@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -43,20 +44,40 @@ def window(qtbot, app_settings):
     w = open_window(qtbot)
     yield w
     w.close()
-    assert not w.host.thread.isRunning(), "the worker thread is still running after close"
+    assert not w.host.thread.isRunning(), "the runner thread is still running after close"
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A runner error with the request it ended (for assertions)."""
+
+    task: str
+    kind: str
+    message: str
+    details: dict
+    command: str = ""
+
+    def __getitem__(self, key):  # failure["kind"], as the details of an error read
+        return getattr(self, key) if key in ("task", "kind", "message", "command") else self.details[key]
 
 
 class Events(QObject):
-    """Records the worker's signals on the GUI thread. (A lambda connected to a worker signal
-    would run on the worker thread; bound slots of a QObject living here are queued here.)"""
+    """Records what the runner says, on the GUI thread, under short names:
+    started (name,), idle (name, outcome), error (Failure,), and for each thing a job yields,
+    phase (name, text), progress (stage, done, total, unit), scanned (ClassTable,),
+    epochEnd (EpochEnd,), finished (TrainSummary,), saved (path,), modelReady (ModelInfo,),
+    prediction (Answer,), classifyDone (ClassifyDone,), sampleWritten (SampleWritten,).
+    (A lambda connected to a runner signal would run on the runner's thread; bound slots of a
+    QObject living here are queued here.)"""
 
-    def __init__(self, worker) -> None:
+    def __init__(self, studio) -> None:
         super().__init__()
         self.log: list[tuple[str, tuple]] = []
-        self.threads: set = set()
-        for name in ("started", "idle", "phase", "progress", "scanned", "epochEnd", "finished", "saved",
-                     "modelReady", "prediction", "classifyDone", "sampleWritten", "error"):
-            getattr(worker, name).connect(getattr(self, name))
+        runner = studio.runner if hasattr(studio, "runner") else studio
+        runner.started.connect(self.started)
+        runner.yielded.connect(self.yielded)
+        runner.idle.connect(self.idle)
+        runner.error.connect(self.error)
 
     def _add(self, name: str, *args) -> None:
         self.log.append((name, args))
@@ -74,32 +95,33 @@ class Events(QObject):
     def clear(self) -> None:
         self.log.clear()
 
-    @Slot(str)
-    def started(self, task): self._add("started", task)  # noqa: E704
-    @Slot(str, str)
-    def idle(self, task, outcome): self._add("idle", task, outcome)  # noqa: E704
-    @Slot(str, str)
-    def phase(self, name, text): self._add("phase", name, text)  # noqa: E704
-    @Slot(str, float, float, float)
-    def progress(self, phase, done, total, eta): self._add("progress", phase, done, total, eta)  # noqa: E704
     @Slot(object)
-    def scanned(self, table): self._add("scanned", table)  # noqa: E704
-    @Slot(object)
-    def epochEnd(self, e): self._add("epochEnd", e)  # noqa: E704
-    @Slot(object)
-    def finished(self, summary): self._add("finished", summary)  # noqa: E704
-    @Slot(str)
-    def saved(self, path): self._add("saved", path)  # noqa: E704
-    @Slot(object)
-    def modelReady(self, info): self._add("modelReady", info)  # noqa: E704
-    @Slot(object)
-    def prediction(self, p): self._add("prediction", p)  # noqa: E704
-    @Slot(object)
-    def classifyDone(self, info): self._add("classifyDone", info)  # noqa: E704
-    @Slot(object)
-    def sampleWritten(self, info): self._add("sampleWritten", info)  # noqa: E704
-    @Slot(object)
-    def error(self, info): self._add("error", info)  # noqa: E704
+    def started(self, request): self._add("started", request.name)  # noqa: E704
+
+    @Slot(object, str)
+    def idle(self, request, outcome): self._add("idle", request.name, outcome)  # noqa: E704
+
+    @Slot(object, object)
+    def error(self, request, e): self._add("error", Failure(request.name, e.kind, e.message, e.details, e.command))  # noqa: E704,E501
+
+    @Slot(object, object)
+    def yielded(self, request, item) -> None:
+        from monster_studio.app import results
+        from monster_studio.core import events
+
+        if isinstance(item, events.Phase):
+            self._add("phase", item.name, item.text)
+        elif isinstance(item, events.Progress):
+            self._add("progress", item.stage, item.done, item.total, item.unit)
+        else:
+            names = {events.ClassTable: "scanned", events.EpochEnd: "epochEnd", results.TrainSummary: "finished",
+                     results.ModelReady: "modelReady", results.Answer: "prediction",
+                     results.ClassifyDone: "classifyDone", results.SampleWritten: "sampleWritten",
+                     results.Saved: "saved"}
+            name = names.get(type(item), type(item).__name__)
+            value = {results.ModelReady: lambda i: i.info, results.Saved: lambda i: i.path}.get(type(item),
+                                                                                               lambda i: i)(item)
+            self._add(name, value)
 
 
 def fresh_pictures(tmp_path: Path, per_class: int, seed: int) -> Path:

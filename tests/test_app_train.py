@@ -21,26 +21,27 @@ def test_train_on_the_sample_then_save_and_reopen(qtbot, window, sample_dir, tmp
     assert "120 pictures" in tp.classes.summary.text()
     assert tp.train_button.isEnabled()
 
-    events, threads = Events(w.worker), set()
+    events, threads = Events(w.studio), set()
     # DirectConnection on purpose: this records the thread the worker's tasks really run on
-    w.worker.started.connect(lambda task: threads.add(QThread.currentThread()), Qt.ConnectionType.DirectConnection)
-    tp.epochs.setValue(6)
+    w.studio.runner.started.connect(lambda request: threads.add(QThread.currentThread()),
+                                    Qt.ConnectionType.DirectConnection)
+    tp.options.epochs.setValue(6)
     assert w.train_action.shortcut().toString() == "Ctrl+T"
     w.train_action.trigger()
-    assert tp.state == "training" and tp.stop_button.isEnabled() and not tp.train_button.isEnabled()
+    assert tp.training and tp.stop_button.isEnabled() and not tp.train_button.isEnabled()
     (summary,) = events.wait(qtbot, "finished")
-    qtbot.waitUntil(lambda: tp.state == "idle" and tp.has_model)
+    qtbot.waitUntil(lambda: not tp.training and tp.has_model)
     assert threads == {w.host.thread}, "model work must run on the worker thread only"
     epochs = [e for (e,) in events.of("epochEnd")]
     phases = [name for name, _ in events.of("phase")]
     assert phases[:2] == ["scan", "scan"] and "features" in phases and "train" in phases
     assert 1 <= len(epochs) <= 6
-    assert tp.plot.point_count() == len(epochs)  # one point per epoch, on all three curves
-    assert len(tp.plot.val_accuracy) == len(tp.plot.val_loss) == len(epochs)
-    text = tp.summary.text()
+    assert tp.result.plot.point_count() == len(epochs)  # one point per epoch, on all three curves
+    assert len(tp.result.plot.val_accuracy) == len(tp.result.plot.val_loss) == len(epochs)
+    text = tp.result.summary.text()
     assert "of 25" in text and "cyclops" in text and "Right when it says so" in text
-    assert summary["metrics"]["val_accuracy"] >= 0.6  # five very different monsters
-    assert tp.save_button.isEnabled() and tp.try_button.isEnabled() and w.save_action.isEnabled()
+    assert summary.metrics["val_accuracy"] >= 0.6  # five very different monsters
+    assert tp.result.save_button.isEnabled() and tp.result.try_button.isEnabled() and w.save_action.isEnabled()
     # the Classify page lists the fresh model first and uses it
     assert cp.selected_key() == "trained"
 
@@ -52,11 +53,11 @@ def test_train_on_the_sample_then_save_and_reopen(qtbot, window, sample_dir, tmp
     assert modelfile.load(target).classes == ["cyclops", "ghost", "mummy", "slime", "vampire"]
 
     # "Try it" opens the Classify page; then open the saved file as a model
-    qtbot.mouseClick(tp.try_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(tp.result.try_button, Qt.MouseButton.LeftButton)
     assert w.current_page() == CLASSIFY
     cp.open_model(str(target))
-    (ready,) = events.wait(qtbot, "modelReady", lambda info: info["kind"] == "file", timeout=30_000)
-    assert ready["classes"] == ["cyclops", "ghost", "mummy", "slime", "vampire"]
+    (ready,) = events.wait(qtbot, "modelReady", lambda info: info.kind == "file", timeout=30_000)
+    assert ready.classes == ["cyclops", "ghost", "mummy", "slime", "vampire"]
     assert "Knows 5 classes" in cp.model_label.text()
     assert cp.selected_key() == f"file:{target}"
 
@@ -64,9 +65,9 @@ def test_train_on_the_sample_then_save_and_reopen(qtbot, window, sample_dir, tmp
 def test_try_the_sample_monsters_ends_on_the_classify_page(qtbot, window, tmp_path):
     w, tp, cp = window, window.train_page, window.classify_page
     w.show_page(TRAIN)
-    events = Events(w.worker)
+    events = Events(w.studio)
     tp.start_sample(str(tmp_path / "sample-monsters"), per_class=8)
-    assert tp.state == "training" and not tp.sample_button.isEnabled()
+    assert tp.training and not tp.sample_button.isEnabled()
     events.wait(qtbot, "classifyDone")
     assert (tmp_path / "sample-monsters" / "vampire").is_dir()
     assert tp.classes.class_names() == ["cyclops", "ghost", "mummy", "slime", "vampire"]
@@ -80,10 +81,10 @@ def test_settings_are_remembered(qtbot, app_settings, sample_dir):
     w = open_window(qtbot)
     tp = w.train_page
     choose_folder(qtbot, w, sample_dir)
-    tp.epochs.setValue(17)
-    tp.val_share.setValue(30)
-    tp.advanced_toggle.setChecked(True)
-    tp.seed.setValue(42)
+    tp.options.epochs.setValue(17)
+    tp.options.val_share.setValue(30)
+    tp.options.advanced_toggle.setChecked(True)
+    tp.options.seed.setValue(42)
     w.resize(1234, 777)
     w.show_page(CLASSIFY)
     w.close()
@@ -92,8 +93,9 @@ def test_settings_are_remembered(qtbot, app_settings, sample_dir):
     again = open_window(qtbot)
     tp2 = again.train_page
     assert tp2.folder == str(sample_dir)
-    assert (tp2.epochs.value(), tp2.val_share.value(), tp2.seed.value()) == (17, 30, 42)
-    assert not tp2.advanced.isHidden() and again.current_page() == CLASSIFY
+    o = tp2.options
+    assert (o.epochs.value(), o.val_share.value(), o.seed.value()) == (17, 30, 42)
+    assert not o.advanced.isHidden() and again.current_page() == CLASSIFY
     assert not QSettings().value("window/geometry").isEmpty()  # (the offscreen screen clamps sizes)
     qtbot.waitUntil(lambda: tp2.folder_ok, timeout=30_000)  # the remembered folder is read again
     again.close()
@@ -107,18 +109,18 @@ def test_files_skipped_when_decoded_are_listed(qtbot, window, bad_corpus):
     (truncated,) = bad_corpus.broken
     listed = [tp.classes.skipped.item(i).text() for i in range(tp.classes.skipped.count())]
     assert listed and not any(truncated.name in t for t in listed)  # the scan cannot know yet
-    events = Events(w.worker)
-    tp.epochs.setValue(3)
+    events = Events(w.studio)
+    tp.options.epochs.setValue(3)
     tp.start_training()
     (summary,) = events.wait(qtbot, "finished")
     qtbot.waitUntil(lambda: tp.has_model)
-    reason = dict(summary["skipped"])[str(truncated)]
+    reason = {s.path: s.reason for s in summary.skipped}[str(truncated)]
     assert bad_corpus.broken[truncated] in reason
     listed = [tp.classes.skipped.item(i).text() for i in range(tp.classes.skipped.count())]
     assert f"{truncated.relative_to(bad_corpus.root)} — {reason}" in listed
-    assert len(listed) == len(summary["skipped"])  # the summary's count and the list agree
+    assert len(listed) == len(summary.skipped)  # the summary's count and the list agree
     n = len(listed)
-    assert f"{n} files were skipped" in tp.summary.text() and f"{n} files were skipped" in tp.classes.warnings.text()
+    assert f"{n} files were skipped" in tp.result.summary.text() and f"{n} files were skipped" in tp.classes.warnings.text()
     assert tp.classes.skipped_toggle.text() == f"Show the {n} skipped files"
 
 
@@ -138,7 +140,7 @@ def test_choosing_another_folder_stops_the_scan(qtbot, window, sample_dir, tmp_p
         for f in sorted((sample_dir / source).iterdir())[:2]:
             shutil.copy(f, second / cls / f.name)
     w, tp = window, window.train_page
-    events = Events(w.worker)
+    events = Events(w.studio)
     tp.set_folder(str(sample_dir))
     events.wait(qtbot, "scanned", timeout=30_000)  # its classes are in; 30 examples follow, 0.3 s each
     qtbot.waitUntil(w.stop_action.isEnabled)  # Esc can stop a scan
@@ -149,5 +151,5 @@ def test_choosing_another_folder_stops_the_scan(qtbot, window, sample_dir, tmp_p
     assert took < 4.0, f"the second folder waited {took:.1f} s for the first"
     qtbot.waitUntil(lambda: len([t for t, _ in events.of("idle") if t == "scan"]) == 2, timeout=30_000)
     assert [o for t, o in events.of("idle") if t == "scan"] == ["stopped", "ok"]
-    assert tp.folder_ok and tp.folder == str(Path(second)) and tp.scans_pending == 0
+    assert tp.folder_ok and tp.folder == str(Path(second)) and not w.state.jobs.busy("scan")
     assert not w.stop_action.isEnabled()

@@ -1,10 +1,11 @@
-"""The worker's small parts: time left per phase, the class warnings, and what Stop drops."""
+"""The runner's small parts: time left per phase, and what Stop drops."""
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal
 from test_app_support import Events
 
-from monster_studio.worker import Eta, WorkerThread, eta_text
+from monster_studio.app.jobs.folder import scan
+from monster_studio.app.runner import Request, RunnerThread
+from monster_studio.core.wording import Eta, amount, eta_text
 
 
 class Clock:
@@ -28,27 +29,23 @@ def test_eta_from_the_rate_so_far():
 
 
 def test_eta_in_words():
+    """Round, honest words: never "almost done" at a quarter of the work, a minute said as such."""
     assert eta_text(None) == "" and eta_text(-1) == ""
-    assert eta_text(0.4) == "almost done"
-    assert eta_text(12.4) == "about 12 s left"
-    assert eta_text(125) == "about 2 min 05 s left"
+    assert eta_text(0.4) == "a few seconds left"
+    assert eta_text(12.4) == "about 10 s left"
+    assert eta_text(75) == "about a minute left"
+    assert eta_text(125) == "about 2 min left"
     assert eta_text(3 * 3600 + 600) == "about 3 h 10 min left"
 
 
-class Asker(QObject):
-    scan = Signal(str, float, int)
-
-
 def test_stop_drops_what_was_asked_before_it(qtbot, sample_dir, tmp_path):
-    host = WorkerThread()
+    host = RunnerThread()
     try:
-        events = Events(host.worker)
-        ask = Asker()
-        ask.scan.connect(host.worker.scanFolder)
+        events = Events(host.runner)
         for _ in range(3):
-            ask.scan.emit(str(sample_dir), 0.2, 0)
-        host.worker.stop()
-        ask.scan.emit(str(sample_dir), 0.2, 0)  # asked after the Stop: it runs
+            host.runner.submit(Request("scan", scan, (str(sample_dir), 0.2, 0)))
+        host.runner.stop()
+        host.runner.submit(Request("scan", scan, (str(sample_dir), 0.2, 0)))  # asked after the Stop: it runs
         qtbot.waitUntil(lambda: len(events.of("idle")) == 4, timeout=60_000)
         outcomes = [outcome for task, outcome in events.of("idle")]
         assert outcomes[-1] == "ok" and len(events.of("scanned")) <= 2
@@ -58,18 +55,16 @@ def test_stop_drops_what_was_asked_before_it(qtbot, sample_dir, tmp_path):
 
 
 def test_progress_amount_in_words():
-    from monster_studio.ui.progress_panel import amount
-
-    assert amount("train", 3, 40) == "epoch 3 of 40"
-    assert amount("finetune", 100, 480) == "20%"
-    assert amount("download", 5_000_000, 20_000_000) == "5.0 of 20.0 MB"
-    assert amount("features", 10, 398) == "10 of 398" and amount("scan", 0, 0) == ""
+    assert amount("epochs", 3, 40) == "epoch 3 of 40"
+    assert amount("steps", 100, 480) == "20%"
+    assert amount("bytes", 5_000_000, 20_000_000) == "5.0 of 20.0 MB"
+    assert amount("pictures", 10, 398) == "10 of 398" and amount("files", 0, 0) == ""
 
 
 STUCK_WORKER = r"""
 import gc, sys, threading, time
 from PySide6.QtCore import QCoreApplication, QObject, Signal, Slot
-from monster_studio import worker as W
+from monster_studio.app import runner as W
 
 app = QCoreApplication([])
 entered = threading.Event()
@@ -86,7 +81,7 @@ class Asker(QObject):
     go = Signal()
 
 
-host = W.WorkerThread()
+host = W.RunnerThread()
 blocker = Blocker()
 blocker.moveToThread(host.thread)
 asker = Asker()

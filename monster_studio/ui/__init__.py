@@ -1,2 +1,2 @@
 """The desktop app: main window, pages, plot, drop zone. Shows state, forwards intent as signals;
-model work happens in `monster_studio.worker`, never here."""
+model work happens in `monster_studio.app`'s runner, never here."""

@@ -7,7 +7,6 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from monster_studio import APP_NAME, __version__
 from monster_studio.ui.applog import log_file
-from monster_studio.worker import versions
 
 
 def about_text() -> str:
@@ -26,3 +25,22 @@ def show_about(parent: QWidget) -> None:
     box.setIconPixmap(parent.windowIcon().pixmap(72, 72))
     box.setText(about_text())
     box.exec()
+
+
+def versions() -> dict[str, str]:
+    """What the About box shows, read from package metadata so torch need not be imported."""
+    from importlib import metadata
+
+    import PySide6
+    from PySide6.QtCore import qVersion
+
+    from monster_studio import __version__
+
+    out = {"Monster Studio": __version__, "Python": sys.version.split()[0], "Qt": qVersion(),
+           "PySide6": PySide6.__version__}
+    for dist in ("torch", "torchvision", "timm", "pyqtgraph", "Pillow"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = "not installed"
+    return out

@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 def configure_application(app: QApplication | None = None) -> QApplication:
     """Names, icon and style; the same for the real app and the tests."""
-    # The worker thread runs Python between torch calls; every signal the window handles needs the
+    # The runner thread runs Python between torch calls; every signal the window handles needs the
     # GIL back. A 1 ms switch interval (instead of 5) keeps the longest wait for it short.
     sys.setswitchinterval(0.001)
     QCoreApplication.setOrganizationName(QCoreApplication.organizationName() or ORGANIZATION)
@@ -37,8 +37,9 @@ def configure_application(app: QApplication | None = None) -> QApplication:
 
 def _quit_on_ctrl_c(window) -> None:
     """Ctrl+C in the terminal that started the app closes the window the normal way (stopping the
-    worker). Python only runs signal handlers between bytecodes, so a timer lets it look now and then."""
+    runner). Python only runs signal handlers between bytecodes, so a timer lets it look now and then."""
     signal.signal(signal.SIGINT, lambda *_: window.close())
+    signal.signal(signal.SIGTERM, lambda *_: window.close())  # a logout or `kill`: the same orderly close
     timer = QTimer(window)
     timer.timeout.connect(lambda: None)
     timer.start(250)
@@ -70,20 +71,23 @@ def main(argv: list[str] | None = None) -> int:
     _quit_on_ctrl_c(window)
     window.show()
     code = app.exec()
+    from monster_studio.core import files
+
+    files.remove_temporaries()  # a save cut short leaves no hidden temporary file
     log.info("%s exiting with %s", APP_NAME, code)
     _end_if_stranded(code)
     return code
 
 
 def _end_if_stranded(code: int) -> None:
-    """A worker thread that would not stop (see WorkerThread.shutdown) is still running: the
+    """A runner thread that would not stop (see RunnerThread.shutdown) is still running: the
     interpreter's clean-up would destroy it and Qt would abort the process with a crash report.
     The window is closed and the log written, so end the process here, at once."""
-    from monster_studio.worker import stranded_threads
+    from monster_studio.app.runner import stranded_threads
 
     if not stranded_threads():
         return
-    log.warning("ending the process while a worker thread is still running")
+    log.warning("ending the process while a runner thread is still running")
     logging.shutdown()  # flushes and closes the log file
     sys.stdout.flush()
     sys.stderr.flush()

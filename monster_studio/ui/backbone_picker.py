@@ -1,13 +1,20 @@
-"""Which pretrained network to start from: the catalogue, each with where its weights are
-(bundled / on disk / download of N MB) and one line of guidance."""
+"""Which starting model to build on: the catalogue, each entry with where its weights are
+(bundled / on disk / its download size) and one line of guidance and cost."""
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from monster_studio.ui.inputs import ComboBox
 from monster_studio.ui.style import role
 
-SPEED = {"fast": "fast", "balanced": "balanced", "most accurate": "most accurate"}
+
+def status_words(status: str) -> str:
+    if status == "bundled":
+        return "comes with the app"
+    if status == "on disk":
+        return "on this computer"
+    return status.replace("download of", "download")  # "download 45 MB"
 
 
 class BackbonePicker(QWidget):
@@ -19,7 +26,7 @@ class BackbonePicker(QWidget):
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.setSpacing(4)
-        self.combo = QComboBox()
+        self.combo = ComboBox()
         self.combo.setToolTip("The pretrained network the new classifier is built on")
         self.combo.addItem("Starting the engine…")
         self.combo.setEnabled(False)
@@ -30,7 +37,7 @@ class BackbonePicker(QWidget):
         self.status.setWordWrap(True)
         row.addWidget(self.status, 1)
         self.import_button = QPushButton("Import weights file…")
-        self.import_button.setToolTip("Install this network's weights from a file copied from another computer")
+        self.import_button.setToolTip("Install this starting model's weights from a file copied from another computer")
         self.import_button.hide()
         row.addWidget(self.import_button)
         box.addLayout(row)
@@ -38,18 +45,20 @@ class BackbonePicker(QWidget):
         self.guidance.setWordWrap(True)
         role(self.guidance, "hint")
         box.addWidget(self.guidance)
-        self.entries: dict[str, dict] = {}
+        self.entries: dict = {}  # id -> results.Choice
         self.combo.currentIndexChanged.connect(self._on_index)
         self.import_button.clicked.connect(lambda: self.importClicked.emit(self.current()))
 
-    def set_catalogue(self, entries: list[dict], select: str) -> None:
+    def set_catalogue(self, choices: list, select: str) -> None:
         keep = self.current() or select
-        self.entries = {e["id"]: e for e in entries}
+        self.entries = {c.id: c for c in choices}
         self.combo.blockSignals(True)
         self.combo.clear()
-        for e in entries:
-            self.combo.addItem(f"{e['name']}  ·  {SPEED.get(e['speed'], e['speed'])}", e["id"])
-            self.combo.setItemData(self.combo.count() - 1, e["guidance"], 3)  # tooltip role
+        for c in choices:
+            # The download size shows before it is picked (the README promises it).
+            self.combo.addItem(f"{c.spec.display_name}  ·  {c.spec.speed}  ·  {status_words(c.status)}", c.id)
+            self.combo.setItemData(self.combo.count() - 1, f"{c.spec.guidance} {c.spec.cost}",
+                                   Qt.ItemDataRole.ToolTipRole)
         self.combo.setEnabled(True)
         index = self.combo.findData(keep)
         self.combo.setCurrentIndex(index if index >= 0 else max(0, self.combo.findData(select)))
@@ -64,23 +73,22 @@ class BackbonePicker(QWidget):
         if index >= 0:
             self.combo.setCurrentIndex(index)
 
-    def entry(self, backbone_id: str | None = None) -> dict | None:
+    def entry(self, backbone_id: str | None = None):
         return self.entries.get(backbone_id or self.current())
 
     def _on_index(self, *_):
-        e = self.entry()
-        if e is None:
+        c = self.entry()
+        if c is None:
             return
-        status = e["status"]
-        if status == "bundled":
+        if c.status == "bundled":
             self.status.setText("✓ Comes with the app: works offline")
             role(self.status, "status-ok")
-        elif status == "on disk":
+        elif c.status == "on disk":
             self.status.setText("✓ Weights are on this computer")
             role(self.status, "status-ok")
         else:
-            self.status.setText(f"⬇ Needs a {status} the first time (internet)")
+            self.status.setText(f"⬇ Needs a {c.status} the first time (internet)")
             role(self.status, "status-warn")
-        self.import_button.setVisible(status.startswith("download"))
-        self.guidance.setText(e["guidance"])
-        self.changed.emit(e["id"])
+        self.import_button.setVisible(c.status.startswith("download"))
+        self.guidance.setText(f"{c.spec.guidance} {c.spec.cost}".strip())
+        self.changed.emit(c.id)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from monster_studio.core.wording import plural, visible
 from monster_studio.ui.style import role
 
 THUMB = 40
@@ -93,7 +94,8 @@ class ClassTable(QWidget):
         box.addWidget(self.skipped)
         self.folder = ""
         self._rows: dict[str, int] = {}
-        self._table: dict | None = None  # the table shown, for the warnings to be told again
+        self._table = None  # the core ClassTable shown
+        self._strips: dict[tuple[str, str], QPixmap] = {}  # (folder, class) -> its examples, drawn once
         self.show_placeholder()
 
     def _fit_height(self, rows: int) -> None:
@@ -113,69 +115,63 @@ class ClassTable(QWidget):
         self.skipped.hide()
         self.skipped.clear()
 
-    def show_table(self, table: dict) -> None:
+    def show_table(self, table, extra_skipped: list | None = None) -> None:
+        """A core ClassTable; `extra_skipped`: files found unusable only when training decoded them
+        (a damaged picture whose header looks fine), so the list holds every file the model did not see."""
         self._table = table
-        self.folder = table["folder"]
-        classes = table["classes"]
-        self.table.setRowCount(len(classes))
+        self.folder = table.folder
+        self.table.setRowCount(len(table.classes))
         self._rows = {}
-        for row, c in enumerate(classes):
-            name = QTableWidgetItem(c["name"])
-            name.setToolTip(str(Path(self.folder) / c["name"]))
-            count = QTableWidgetItem(str(c["count"]))
+        for row, c in enumerate(table.classes):
+            n = table.counts[c]
+            name = QTableWidgetItem(visible(c))
+            name.setToolTip(visible(str(Path(self.folder) / c)))
+            count = QTableWidgetItem(str(n))
             count.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            if c["count"] < 10:
+            if n < 10:
                 count.setForeground(QColor("#a85d00"))
             self.table.setItem(row, 0, name)
             self.table.setItem(row, 1, count)
-            self.table.setItem(row, 2, QTableWidgetItem())
-            self._rows[c["name"]] = row
-        self._fit_height(len(classes))
+            examples = QTableWidgetItem()
+            if (self.folder, c) in self._strips:  # the same folder read again (training reads it too)
+                examples.setIcon(self._strips[(self.folder, c)])
+            self.table.setItem(row, 2, examples)
+            self._rows[c] = row
+        self._fit_height(len(table.classes))
         self.table.resizeColumnToContents(0)
         self.table.setColumnWidth(0, min(max(self.table.columnWidth(0) + 12, 90), 180))
-        total = sum(c["count"] for c in classes)
-        split = ("uses the folder's own train/ and val/ split" if table["split_given"] else
-                 f"{table['n_train']} to learn from, {table['n_val']} kept aside to check the model")
-        self.summary.setText(f"{len(classes)} classes, {total} pictures: {split}.")
-        self._show_warnings(table)
+        total = sum(table.counts.values())
+        split = (f"uses the folder's own {table.layout} split, {table.n_train} to learn from and {table.n_val} "
+                 "to check on" if table.split_given else
+                 f"{table.n_train} to learn from, {table.n_val} kept aside to check the model")
+        self.summary.setText(f"{plural(len(table.classes), 'class')}, {plural(total, 'picture')}: {split}.")
+        self._show_warnings(table, list(table.skipped) + list(extra_skipped or []), done=bool(extra_skipped))
 
-    def add_skipped(self, skipped: list) -> None:
-        """Files found unusable later (training decodes every picture; a damaged one shows only
-        then) join the list of skipped files, so it holds every file the model did not see."""
-        if self._table is None:
-            return
-        known = {path for path, _ in self._table.get("skipped") or []}
-        extra = [(path, reason) for path, reason in skipped if path not in known]
-        if extra:
-            self._table = {**self._table, "skipped": list(self._table.get("skipped") or []) + extra}
-            self._show_warnings(self._table, done=True)
-
-    def _show_warnings(self, table: dict, done: bool = False) -> None:
+    def _show_warnings(self, table, skipped: list, done: bool = False) -> None:
         lines = []
-        few = table.get("few") or []
-        if few:
-            names = ", ".join(f"{c} ({n})" for c, n in few)
+        if table.few:
+            names = ", ".join(f"{visible(c)} ({n})" for c, n in table.few)
             lines.append(f"⚠ Few pictures in {names}: 10 or more per class work much better.")
-        imb = table.get("imbalance")
+        imb = table.imbalance
         if imb:
-            lines.append(f"⚠ Unbalanced: {imb['largest']} has {imb['largest_count']} pictures but "
-                         f"{imb['smallest']} only {imb['smallest_count']}; the model may favour {imb['largest']}.")
-        skipped = table.get("skipped") or []
+            lines.append(f"⚠ Unbalanced: {visible(imb['largest'])} has {imb['largest_count']} pictures but "
+                         f"{visible(imb['smallest'])} only {imb['smallest_count']}; the model may favour "
+                         f"{visible(imb['largest'])}.")
         if skipped:
             n = len(skipped)
-            lines.append(f"⚠ {n} file{'s' if n != 1 else ''} {('were' if n != 1 else 'was') if done else 'will be'} "
+            lines.append(f"⚠ {plural(n, 'file')} {('were' if n != 1 else 'was') if done else 'will be'} "
                          "skipped (not pictures, damaged, or outside a class folder).")
         self.warnings.setText("\n".join(lines))
         self.warnings.setVisible(bool(lines))
         self.skipped.clear()
-        for path, reason in skipped:
+        for s in skipped:
             try:
-                shown = str(Path(path).relative_to(self.folder))
+                shown = str(Path(s.path).relative_to(self.folder))
             except ValueError:
-                shown = path
-            self.skipped.addItem(f"{shown} — {reason}")
-            self.skipped.item(self.skipped.count() - 1).setToolTip(f"{path}\n{reason}")
-        self.skipped_toggle.setText(f"Show the {len(skipped)} skipped file{'s' if len(skipped) != 1 else ''}")
+                shown = s.path
+            self.skipped.addItem(f"{visible(shown)} — {s.reason}")
+            self.skipped.item(self.skipped.count() - 1).setToolTip(f"{visible(s.path)}\n{s.reason}")
+        self.skipped_toggle.setText(f"Show the {plural(len(skipped), 'skipped file')}")
         self.skipped_toggle.setVisible(bool(skipped))
         self.skipped_toggle.setChecked(False)
         self.skipped.hide()
@@ -183,15 +179,18 @@ class ClassTable(QWidget):
     def _toggle_skipped(self, shown: bool) -> None:
         self.skipped.setVisible(shown)
         self.skipped_toggle.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
-        n = self.skipped.count()
-        self.skipped_toggle.setText(f"{'Hide' if shown else 'Show'} the {n} skipped file{'s' if n != 1 else ''}")
+        self.skipped_toggle.setText(f"{'Hide' if shown else 'Show'} the {plural(self.skipped.count(), 'skipped file')}")
 
-    def set_thumbnails(self, folder: str, name: str, images: list[QImage]) -> None:
-        if folder != self.folder or name not in self._rows:
+    def set_thumbnails(self, thumbs) -> None:
+        """A results.Thumbnails strip for one class of the folder shown."""
+        if thumbs.folder != self.folder or thumbs.class_name not in self._rows:
             return
-        item = self.table.item(self._rows[name], 2)
+        item = self.table.item(self._rows[thumbs.class_name], 2)
         if item is not None:
-            item.setIcon(strip(images))
+            pm = strip(thumbs.images)
+            self._strips = {k: v for k, v in self._strips.items() if k[0] == thumbs.folder}
+            self._strips[(thumbs.folder, thumbs.class_name)] = pm
+            item.setIcon(pm)
             item.setSizeHint(QSize(STRIP * (THUMB + 4), THUMB + 4))
 
     def class_names(self) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel
 
+from monster_studio.app.pictures import box_colour
 from monster_studio.ui.prediction_card import PredictionCard
 from monster_studio.ui.style import role, set_prop
 
@@ -11,15 +12,16 @@ LISTED = 5  # rows on a card; the rest are counted
 
 
 class DetectionCard(PredictionCard):
-    def show_result(self, result: dict) -> None:
-        """A detection dict from the worker: the things found, or a reason the picture was skipped."""
-        self.result = result
-        self._show_thumb(result.get("thumb"))
-        if "reason" in result:
-            self._show_skipped(result["reason"], "Not looked at")
+    def show_result(self, answer) -> None:
+        """A results.Answer of a detector: the things found, or the reason the picture was skipped."""
+        self.result = answer
+        r = answer.result
+        self._show_thumb(answer.thumb)
+        if not hasattr(r, "found"):
+            self._show_skipped(r.reason, "Not looked at")
             return
         set_prop(self, "state", "done")
-        found = result["found"]
+        found = r.found
         n = len(found)
         self.verdict.setText(f"{n} thing{'s' if n != 1 else ''} found" if n else "Nothing found")
         if not n:
@@ -28,9 +30,10 @@ class DetectionCard(PredictionCard):
             role(none, "hint")
             self._grid.addWidget(none, 0, 0, 1, 2)
         for row, f in enumerate(found[:LISTED]):
-            self._add_row(row, f["label"], f["score"], f"{f['label']}: {f['score'] * 100:.1f}% confident",
-                          swatch=f["colour"])
+            self._add_row(row, f.label, f.score, f"{f.label}: {f.score * 100:.1f}% confident",
+                          swatch=box_colour(f.label))
         if n > LISTED:
             more = QLabel(f"and {n - LISTED} more")
             role(more, "hint")
             self._grid.addWidget(more, LISTED, 0, 1, 2)
+        self._say_model(r.model)

@@ -86,21 +86,29 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self._marks = []
         self.flush()
 
-    def add_epoch(self, e: dict) -> None:
-        step = e.get("step") or len(self.x) + 1
-        if e.get("stage", "head") != self._stage:
-            self._stage = e["stage"]
+    def add_epoch(self, e) -> None:
+        """One more point per curve: an EpochEnd (core.events); fine-tuning epochs follow the head's."""
+        step = len(self.x) + 1
+        if e.stage != self._stage:
+            self._stage = e.stage
             line = pg.InfiniteLine(pos=step - 0.5, angle=90, pen=_pen(style.MUTED, 1, dash=True),
                                    label="fine-tuning ", labelOpts={"position": 0.55, "color": style.INK,
                                                                   "anchors": [(1, 0.5), (1, 0.5)]})
             self.loss.addItem(line)
             self._marks.append(line)
         self.x.append(step)
-        self.train_loss.append(_finite(e["train_loss"]))
-        self.val_loss.append(_finite(e["val_loss"]))
-        self.val_accuracy.append(_finite(e["val_accuracy"]) * 100)
+        self.train_loss.append(_finite(e.train_loss))
+        self.val_loss.append(_finite(e.val_loss))
+        self.val_accuracy.append(_finite(e.val_accuracy) * 100)
         if not self._timer.isActive():
             self._timer.start()
+
+    def show_epochs(self, epochs: list) -> None:
+        """Draw a whole run again (the last good one, after a failed or stopped training)."""
+        self.clear_points()
+        for e in epochs:
+            self.add_epoch(e)
+        self.flush()
 
     def flush(self) -> None:
         self.train_curve.setData(self.x, self.train_loss)

@@ -1,13 +1,13 @@
-"""The main window: a sidebar with the two pages, menus and shortcuts, the status bar, and the
-wiring between the pages' intent signals and the worker's slots. No page talks to the worker
-directly and no model work happens here."""
+"""The main window: a sidebar with the two pages, menus and shortcuts, the status bar, drops on
+the window, and closing. The studio holds the state and runs the jobs; the window only shows it
+and passes the user's intent on. No model work happens here."""
 from __future__ import annotations
 
 import logging
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QUrl, Signal
+from PySide6.QtCore import QSize, Qt, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
 )
 
 from monster_studio import APP_NAME, __version__
+from monster_studio.app import model_keys
+from monster_studio.app.studio import Studio
 from monster_studio.ui import settings as store
 from monster_studio.ui.about import show_about
 from monster_studio.ui.applog import log_file
@@ -30,11 +32,9 @@ from monster_studio.ui.classify_page import ClassifyPage
 from monster_studio.ui.desktop_entry import resources_dir
 from monster_studio.ui.drop_zone import local_paths
 from monster_studio.ui.train_page import TrainPage
-from monster_studio.worker import TRAINED, WorkerThread
 
 log = logging.getLogger(__name__)
 TRAIN, CLASSIFY = 0, 1
-TRAIN_TASKS = ("scan", "train", "sample", "import", "save")
 
 
 def app_icon() -> QIcon:
@@ -43,26 +43,20 @@ def app_icon() -> QIcon:
 
 
 class MainWindow(QMainWindow):
-    _warm_up = Signal()
-
-    def __init__(self) -> None:
+    def __init__(self, studio: Studio | None = None) -> None:
         super().__init__()
         self.setWindowTitle(APP_NAME)
         self.setWindowIcon(app_icon())
         self.setMinimumSize(1000, 640)
         self.setAcceptDrops(True)
-        self.engine_ready = False
-        self.running_task = ""
-        self._import_owner = None  # the page that asked for the running weights import
-        self.devices: list[str] = []
+        self.studio = studio or Studio()
+        self.state = self.studio.state
 
-        self.train_page = TrainPage()
-        self.classify_page = ClassifyPage()
-        self.classify_page.filter.setAcceptDrops(False)
+        self.train_page = TrainPage(self.studio)
+        self.classify_page = ClassifyPage(self.studio)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.train_page)
         self.stack.addWidget(self.classify_page)
-
         central = QWidget()
         row = QHBoxLayout(central)
         row.setContentsMargins(0, 0, 0, 0)
@@ -70,15 +64,34 @@ class MainWindow(QMainWindow):
         row.addWidget(self._build_sidebar())
         row.addWidget(self.stack, 1)
         self.setCentralWidget(central)
-
         self._build_actions()
         self._build_status_bar()
-        self.host = WorkerThread()
-        self.worker = self.host.worker
-        self._wire()
+
+        s = self.state
+        s.engine.changed.connect(self._on_engine)
+        s.jobs.changed.connect(self._update_actions)
+        s.jobs.progressChanged.connect(self._on_progress)
+        s.training.changed.connect(self._update_actions)
+        s.jobs.failed.connect(self._on_failed)
+        self.studio.stopped.connect(lambda: self.status_words.setText("Stopped"))
+        self.studio.saved.connect(lambda path: (self.status_words.setText(f"Saved to {path}"),
+                                                store.remember_model(path), self.classify_page.picker.fill()))
+        self.train_page.tryItRequested.connect(self.try_it)
+        self.studio.sampleTrained.connect(self.try_it)
+        self.classify_page.view.countsChanged.connect(self._update_actions)
         self.restore()
         self._update_actions()
-        self._warm_up.emit()  # the worker imports the engine on its own thread meanwhile
+        self.studio.start()  # the runner imports the engine on its own thread meanwhile
+
+    # ------------------------------------------------------------------ compatibility for tools
+
+    @property
+    def engine_ready(self) -> bool:
+        return self.state.engine.ready
+
+    @property
+    def host(self):
+        return self.studio.host
 
     # ------------------------------------------------------------------ layout
 
@@ -93,14 +106,11 @@ class MainWindow(QMainWindow):
         logo.setPixmap(self.windowIcon().pixmap(64, 64))
         logo.setAlignment(Qt.AlignmentFlag.AlignCenter)
         box.addWidget(logo)
-        name = QLabel(APP_NAME)
-        name.setObjectName("appName")
-        name.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        box.addWidget(name)
-        version = QLabel(f"version {__version__}")
-        version.setObjectName("appVersion")
-        version.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        box.addWidget(version)
+        for text, name in ((APP_NAME, "appName"), (f"version {__version__}", "appVersion")):
+            label = QLabel(text)
+            label.setObjectName(name)
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            box.addWidget(label)
         box.addSpacing(18)
         self.nav = QListWidget()
         self.nav.setObjectName("nav")
@@ -123,10 +133,12 @@ class MainWindow(QMainWindow):
         box.addWidget(self.engine_label)
         return side
 
-    def _action(self, menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+    def _action(self, menu, text: str, slot, shortcut=None, tip: str = "",
+                context=Qt.ShortcutContext.WindowShortcut) -> QAction:
         action = QAction(text, self)
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(context)
         if tip:
             action.setStatusTip(tip)
             action.setToolTip(tip)
@@ -135,36 +147,34 @@ class MainWindow(QMainWindow):
         return action
 
     def _build_actions(self) -> None:
+        tp, cp = self.train_page, self.classify_page
         bar = self.menuBar()
         file = bar.addMenu("&File")
         self.open_action = self._action(file, "&Open…", self.open_current, QKeySequence.StandardKey.Open,
                                         "Train page: choose the picture folder. Classify page: choose pictures")
         self.open_model_action = self._action(file, "Open &Model…", self.open_model, "Ctrl+Shift+O",
                                               "Classify with a model file saved earlier")
-        self.save_action = self._action(file, "&Save Model…", self.train_page.ask_save, QKeySequence.StandardKey.Save,
+        self.save_action = self._action(file, "&Save Model…", tp.ask_save, QKeySequence.StandardKey.Save,
                                         "Save the model just trained")
-        self.export_action = self._action(file, "&Export Results as CSV…", self.classify_page.ask_export, "Ctrl+E",
-                                          "Save the Classify page's results as a spreadsheet file")
+        self.export_action = self._action(file, "&Export Results as CSV…", self.export_results, "Ctrl+E",
+                                          "Save the Classify page's results as a spreadsheet file",
+                                          Qt.ShortcutContext.ApplicationShortcut)
         file.addSeparator()
         self.sample_action = self._action(file, "Try the Sample &Monsters", self.try_sample, None,
                                           "Draw sample pictures, train on them and try the result")
-        self.import_action = self._action(file, "&Import Weights File…", self.train_page.ask_import_weights, None,
-                                          "Install a backbone's weights from a file, for computers without internet")
+        self.import_action = self._action(file, "&Import Weights File…", tp.ask_import_weights, None,
+                                          "Install a starting model's weights from a file, for computers without internet")
         file.addSeparator()
         self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
-
         edit = bar.addMenu("&Edit")
         self.paste_action = self._action(edit, "&Paste Pictures", self.paste, QKeySequence.StandardKey.Paste,
                                          "Classify pictures or picture files from the clipboard")
-
         run = bar.addMenu("&Training")
         self.train_action = self._action(run, "&Train", self.train, "Ctrl+T", "Train on the chosen folder")
         self.stop_action = self._action(run, "&Stop", self.stop_all, Qt.Key.Key_Escape, "Stop what is running")
-
         view = bar.addMenu("&View")
         self._action(view, "&Train Page", lambda: self.show_page(TRAIN), "Ctrl+1")
         self._action(view, "&Classify Page", lambda: self.show_page(CLASSIFY), "Ctrl+2")
-
         help_ = bar.addMenu("&Help")
         self._action(help_, f"&About {APP_NAME}", lambda: show_about(self))
         self._action(help_, "Open &Log Folder", self.open_log_folder)
@@ -179,45 +189,6 @@ class MainWindow(QMainWindow):
         self.device_label = QLabel()
         self.statusBar().addPermanentWidget(self.device_label)
         self.statusBar().setSizeGripEnabled(True)
-
-    def _wire(self) -> None:
-        w, tp, cp = self.worker, self.train_page, self.classify_page
-        self._warm_up.connect(w.warmUp)
-        tp.scanRequested.connect(w.scanFolder)
-        tp.trainRequested.connect(w.train)
-        tp.sampleRequested.connect(w.writeSample)
-        tp.saveRequested.connect(w.save)
-        tp.importWeightsRequested.connect(lambda *_: setattr(self, "_import_owner", tp))
-        tp.importWeightsRequested.connect(w.importWeights)
-        cp.importWeightsRequested.connect(lambda *_: setattr(self, "_import_owner", cp))
-        cp.importWeightsRequested.connect(w.importWeights)
-        tp.stopRequested.connect(self.stop_all)
-        tp.scanStopRequested.connect(self.stop_scan)
-        tp.tryItRequested.connect(self.try_it)
-        cp.useTrainedRequested.connect(w.useTrained)
-        cp.usePretrainedRequested.connect(w.usePretrained)
-        cp.openModelRequested.connect(w.openModel)
-        cp.classifyRequested.connect(w.classify)
-        cp.classifyImageRequested.connect(w.classifyImage)
-        cp.stopRequested.connect(self.stop_all)
-
-        w.ready.connect(self.on_ready)
-        w.catalogue.connect(tp.on_catalogue)
-        w.started.connect(self.on_started)
-        w.idle.connect(self.on_idle)
-        w.phase.connect(self.on_phase)
-        w.progress.connect(self.on_progress)
-        w.scanned.connect(tp.on_scanned)
-        w.thumbnails.connect(tp.on_thumbnails)
-        w.epochEnd.connect(tp.on_epoch)
-        w.finished.connect(self.on_finished)
-        w.saved.connect(self.on_saved)
-        w.modelReady.connect(cp.on_model_ready)
-        w.prediction.connect(cp.on_prediction)
-        w.classifyDone.connect(cp.on_classify_done)
-        w.sampleWritten.connect(tp.on_sample_written)
-        w.weightsImported.connect(self.on_weights_imported)  # a method, so it runs on the GUI thread
-        w.error.connect(self.on_error)
 
     # ------------------------------------------------------------------ user intent
 
@@ -237,6 +208,10 @@ class MainWindow(QMainWindow):
         self.show_page(CLASSIFY)
         self.classify_page.ask_open_model()
 
+    def export_results(self) -> None:
+        self.show_page(CLASSIFY)
+        self.classify_page.ask_export()
+
     def paste(self) -> None:
         self.show_page(CLASSIFY)
         self.classify_page.paste()
@@ -251,126 +226,71 @@ class MainWindow(QMainWindow):
 
     def try_it(self, files: list) -> None:
         self.show_page(CLASSIFY)
-        self.classify_page.select_model(TRAINED)
+        self.classify_page.select_model(model_keys.TRAINED, load=True)
         if files:
             self.classify_page.classify_paths(list(files))
 
     def stop_all(self) -> None:
-        """Esc, or a page's Stop: the worker drops its work, both pages go back to idle at once."""
-        scanning = self.running_task == "scan" or self.train_page.scans_pending > 0
-        busy = (self.train_page.state == "training" or self.classify_page.pending or self.running_task == "model"
-                or scanning)
-        self.worker.stop()
-        if self.train_page.state == "training":
-            self.train_page.mark_stopped()
-        elif scanning:
-            self.train_page.mark_scan_stopped()
-        if self.classify_page.pending:
-            self.classify_page.mark_stopped()
-        if busy:
-            self.status_words.setText("Stopped")
-        self._update_actions()
-
-    def stop_scan(self) -> None:
-        """Another folder was chosen while one is read: the running scan is of no use any more.
-        Pictures being classified are not given up for it; the old scan then just runs out."""
-        if self.running_task == "scan" and not self.classify_page.pending:
-            self.worker.stop()  # the page asks for the new scan right after this
-            self._update_actions()
+        """Esc, or a page's Stop: every page goes back to idle at once; the runner drops the work."""
+        self.studio.stop()
 
     def open_log_folder(self) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(log_file().parent)))
 
     def install_desktop_entry(self) -> None:
+        from monster_studio.core.errors import os_error_words
         from monster_studio.ui import desktop_entry
 
         try:
             path = desktop_entry.install()
         except OSError as exc:
             QMessageBox.warning(self, APP_NAME, f"Could not add {APP_NAME} to the applications menu: "
-                                                f"{exc.strerror or exc}.")
+                                                f"{os_error_words(exc)}.")
             return
         QMessageBox.information(self, APP_NAME, f"{APP_NAME} is now in your applications menu.\n\n"
                                                 f"(The launcher was written to {path}.)")
 
-    # ------------------------------------------------------------------ worker news
+    # ------------------------------------------------------------------ state
 
-    def _owner(self, task: str):
-        if task == "import":  # the page that asked for it shows how it went
-            return self._import_owner
-        return self.train_page if task in TRAIN_TASKS else self.classify_page
-
-    def on_ready(self, info: dict) -> None:
-        self.engine_ready = True
-        self.devices = list(info["devices"])
-        self.train_page.on_ready(info)
-        self.classify_page.on_ready(info)
-        where = ("graphics card (CUDA)" if "cuda" in self.devices else
-                 "Apple graphics (MPS)" if "mps" in self.devices else "processor (CPU)")
+    def _on_engine(self) -> None:
+        e = self.state.engine
+        if e.failed:
+            self.engine_label.setText("The engine could not start")
+            QMessageBox.critical(self, APP_NAME, e.failed)
+            return
+        if not e.ready:
+            return
+        where = ("graphics card (CUDA)" if "cuda" in e.devices else
+                 "Apple graphics (MPS)" if "mps" in e.devices else "processor (CPU)")
         self.device_label.setText(f"Runs on the {where}")
         self.engine_label.setText("Engine ready")
         self.status_words.setText("Ready")
         self._update_actions()
 
-    def on_started(self, task: str) -> None:
-        self.running_task = task
-        self._update_actions()
+    def _on_progress(self, owner: str) -> None:
+        """The status bar says what runs, and once idle what came of it; never a word left over
+        from earlier work."""
+        p = self.state.jobs.progress[owner]
+        running = self.state.jobs.running
+        if p.active and p.phase not in ("start", "scan"):
+            self.status_words.setText(p.text + "…")
+        elif not p.active and (running is None or running.tag.get("owner") == owner):
+            self.status_words.setText(p.text)
 
-    def on_phase(self, name: str, text: str) -> None:
-        self._owner(self.running_task).on_phase(name, text)
-        if self.running_task not in ("start", "scan"):
-            self.status_words.setText(text + "…")
-
-    def on_progress(self, phase: str, done, total, seconds_left) -> None:
-        self._owner(self.running_task).on_progress(phase, done, total, seconds_left)
-
-    def on_idle(self, task: str, outcome: str) -> None:
-        self.running_task = ""
-        self._owner(task).on_idle(task, outcome)
-        if outcome == "error":
+    def _on_failed(self, request, error) -> None:
+        if request.name != "start":
             self.status_words.setText("Did not finish; see the message on the page")
-        elif task in ("train", "classify", "save", "model") and outcome == "ok":
-            self.status_words.setText(self._owner(task).progress.words.text())
-        self._update_actions()
-
-    def on_finished(self, summary: dict) -> None:
-        self.classify_page.add_trained(summary)
-        self.train_page.on_finished(summary)
-        self._update_actions()
-
-    def on_weights_imported(self, info: dict) -> None:
-        self._owner("import").on_weights_imported(info)
-
-    def on_saved(self, path: str) -> None:
-        self.train_page.on_saved(path)
-        self.classify_page.add_recent(path)
-        self.status_words.setText(f"Saved to {path}")
-
-    def on_error(self, info: dict) -> None:
-        task = info.get("task", "")
-        if task == "save" and self.current_page() == CLASSIFY:
-            self.classify_page.banner.show_message(info["message"], "error")
-        elif task == "start":
-            self.engine_label.setText("The engine could not start")
-            QMessageBox.critical(self, APP_NAME, info["message"])
-        else:
-            self._owner(task).on_error(info)
-
-    # ------------------------------------------------------------------ state
 
     def _update_actions(self) -> None:
-        training = self.train_page.state == "training"
-        self.save_action.setEnabled(self.train_page.has_model and not training)
-        self.train_action.setEnabled(self.engine_ready and not training)
-        # "model": choosing a model may download its weights, which Stop (Esc) can end too; "scan":
-        # reading a big folder (and its examples) takes a while too.
-        self.stop_action.setEnabled(training or bool(self.classify_page.pending)
-                                    or self.running_task in ("model", "scan"))
-        self.export_action.setEnabled(bool(self.classify_page.table_model.rows))
-        self.sample_action.setEnabled(self.engine_ready and not training)
-        self.import_action.setEnabled(self.engine_ready)
-        self.paste_action.setEnabled(self.engine_ready)
-        self.open_model_action.setEnabled(self.engine_ready)
+        s = self.state
+        ready, training = s.engine.ready, s.training.running
+        self.save_action.setEnabled(s.training.summary is not None and not training)
+        self.train_action.setEnabled(ready and not training)
+        self.stop_action.setEnabled(s.jobs.stoppable())
+        self.export_action.setEnabled(bool(self.classify_page.view.model.rows))
+        self.sample_action.setEnabled(ready and not training)
+        for action in (self.import_action, self.paste_action, self.open_model_action):
+            action.setEnabled(ready)
 
     def restore(self) -> None:
         geometry = store.store().value("window/geometry")
@@ -389,17 +309,17 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ drops and closing
 
-    def dragEnterEvent(self, event) -> None:
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt's names
         if local_paths(event.mimeData()):
             event.acceptProposedAction()
         else:
             event.ignore()
 
-    def dragMoveEvent(self, event) -> None:
+    def dragMoveEvent(self, event) -> None:  # noqa: N802
         if local_paths(event.mimeData()):
             event.acceptProposedAction()
 
-    def dropEvent(self, event) -> None:
+    def dropEvent(self, event) -> None:  # noqa: N802
         paths = local_paths(event.mimeData())
         if not paths:
             event.ignore()
@@ -422,13 +342,11 @@ class MainWindow(QMainWindow):
                 [("Classify these pictures", lambda: (self.show_page(CLASSIFY),
                                                       self.classify_page.classify_paths(paths)))])
 
-    def closeEvent(self, event) -> None:
+    def closeEvent(self, event) -> None:  # noqa: N802
         self.save_state()
-        busy = self.worker.busy
+        busy = self.studio.runner.busy
         if busy:
             self.status_words.setText("Stopping…")
-        ended = self.host.shutdown(timeout_ms=10_000)
-        log.info("window closed (worker was %s, thread ended: %s)", "busy" if busy else "idle", ended)
+        ended = self.studio.shutdown(timeout_ms=10_000)
+        log.info("window closed (runner was %s, thread ended: %s)", "busy" if busy else "idle", ended)
         event.accept()
-
-

@@ -1,12 +1,14 @@
 """One classified picture: its thumbnail, the top guesses with confidence bars, the winner highlighted."""
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontMetrics, QImage, QPixmap
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QProgressBar, QSizePolicy, QVBoxLayout
 
+from monster_studio.core.wording import visible
 from monster_studio.ui.style import role, set_prop
 
 CARD_WIDTH = 220
@@ -26,7 +28,7 @@ class PredictionCard(QFrame):
         self.setProperty("state", "waiting")
         self.setFixedWidth(CARD_WIDTH)
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
-        self.setToolTip(path)
+        self.setToolTip(visible(path))
         box = QVBoxLayout(self)
         box.setContentsMargins(10, 10, 10, 10)
         box.setSpacing(6)
@@ -35,10 +37,12 @@ class PredictionCard(QFrame):
         self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.picture.setStyleSheet("background: #f1eff7; border-radius: 6px; color: #8a84a0;")
         box.addWidget(self.picture, 0, Qt.AlignmentFlag.AlignHCenter)
-        self.name = QLabel(elided(Path(path).name, self, THUMB))
+        self.name = QLabel(elided(visible(Path(path).name), self, THUMB))
+        self.name.setTextFormat(Qt.TextFormat.PlainText)
         role(self.name, "hint")
         box.addWidget(self.name)
         self.verdict = QLabel("Waiting…")
+        self.verdict.setTextFormat(Qt.TextFormat.PlainText)
         self.verdict.setObjectName("verdict")
         self.verdict.setWordWrap(True)
         box.addWidget(self.verdict)
@@ -49,21 +53,27 @@ class PredictionCard(QFrame):
         box.addLayout(self._grid)
         self.labels: list[str] = []
         self.bars: list[QProgressBar] = []
-        self.result: dict | None = None
+        self.result = None  # the results.Answer shown
 
-    def show_result(self, result: dict) -> None:
-        """A prediction dict from the worker: top guesses, or a reason the picture was skipped."""
-        self.result = result
-        self._show_thumb(result.get("thumb"))
-        if "reason" in result:
-            self._show_skipped(result["reason"], "Not classified")
+    def show_result(self, answer) -> None:
+        """A results.Answer: the top guesses, or the reason the picture was skipped."""
+        self.result = answer
+        r = answer.result
+        self._show_thumb(answer.thumb)
+        if not hasattr(r, "top"):
+            self._show_skipped(r.reason, "Not classified")
             return
         set_prop(self, "state", "done")
-        top = result["top"][:TOP]
-        self.verdict.setText(elided(top[0][0], self.verdict, THUMB, Qt.TextElideMode.ElideRight))
-        self.verdict.setToolTip(top[0][0])
+        top = r.top[:TOP]
+        self.verdict.setText(elided(visible(top[0][0]), self.verdict, THUMB, Qt.TextElideMode.ElideRight))
+        self.verdict.setToolTip(visible(top[0][0]))
         for row, (label, prob) in enumerate(top):
-            self._add_row(row, label, prob, f"{label}: {prob * 100:.1f}% confident")
+            self._add_row(row, label, prob, f"{visible(label)}: {prob * 100:.1f}% confident")
+        self._say_model(r.model)
+
+    def _say_model(self, name: str) -> None:
+        if name:
+            self.setToolTip(f"{visible(self.path)}\nanswered by {visible(name)}")
 
     def _show_thumb(self, thumb) -> None:
         if isinstance(thumb, QImage) and not thumb.isNull():
@@ -84,10 +94,12 @@ class PredictionCard(QFrame):
     def _add_row(self, row: int, label: str, prob: float, tip: str, swatch: str = "") -> None:
         """One guess: its name and a bar; the first row is the winner. `swatch`: a colour shown
         before the name (the colour of its box on the picture)."""
-        name = QLabel(elided(label, self, 84 if swatch else 96, Qt.TextElideMode.ElideRight))
+        name = QLabel(elided(visible(label), self, 84 if swatch else 96, Qt.TextElideMode.ElideRight))
+        name.setTextFormat(Qt.TextFormat.PlainText)
         if swatch:
-            name.setText(f'<span style="color:{swatch}">■</span> {name.text()}')
-        name.setToolTip(label)
+            name.setTextFormat(Qt.TextFormat.RichText)
+            name.setText(f'<span style="color:{swatch}">■</span> {html.escape(name.text())}')
+        name.setToolTip(visible(label))
         bar = QProgressBar()
         bar.setRange(0, 1000)
         bar.setValue(round(prob * 1000))

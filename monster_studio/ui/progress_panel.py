@@ -1,4 +1,5 @@
-"""One progress bar for whatever is running, with the phase in words and the time left."""
+"""One progress bar for what a page is waiting for: the phase in words, how far, the time left.
+It draws the page's part of the app state (`state.jobs.progress[owner]`) and nothing else."""
 from __future__ import annotations
 
 import time
@@ -6,25 +7,12 @@ import time
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
+from monster_studio.core.wording import amount, eta_text
 from monster_studio.ui.style import role
-from monster_studio.worker import eta_text
-
-
-def amount(phase: str, done, total) -> str:
-    if not total:
-        return ""
-    done, total = int(done), int(total)
-    if phase == "download":
-        return f"{done / 1e6:.1f} of {total / 1e6:.1f} MB"
-    if phase == "train":
-        return f"epoch {done} of {total}"
-    if phase == "finetune":  # counted in steps (decoding, batches), which mean nothing to a user
-        return f"{100 * done // total}%"
-    return f"{done} of {total}"
 
 
 class ProgressPanel(QWidget):
-    def __init__(self, parent=None) -> None:
+    def __init__(self, jobs=None, owner: str = "", parent=None) -> None:
         super().__init__(parent)
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
@@ -39,46 +27,44 @@ class ProgressPanel(QWidget):
         row.addWidget(self.eta)
         box.addLayout(row)
         self.bar = QProgressBar()
-        self.bar.setRange(0, 1)
+        self.bar.setRange(0, 1000)
         self.bar.setValue(0)
         self.bar.setTextVisible(False)
         box.addWidget(self.bar)
         self.phase = ""
-        self.text = ""
-        self._since = 0.0
+        self._since = time.monotonic()
         # While a phase gives no figures (loading, reading a folder), say how long it has run.
         self._clock = QTimer(self)
         self._clock.setInterval(1000)
         self._clock.timeout.connect(self._tick)
+        self._jobs, self._owner = jobs, owner
+        if jobs is not None:
+            jobs.progressChanged.connect(lambda who: who == owner and self.show_state(jobs.progress[owner]))
+            self.show_state(jobs.progress[owner])
 
-    def set_phase(self, name: str, text: str) -> None:
-        self.phase, self.text = name, text
-        self.words.setText(text + "…")
-        self.eta.setText("")
-        self.bar.setRange(0, 0)  # busy until the first figures arrive
-        self._since = time.monotonic()
-        self._clock.start()
+    def show_state(self, p) -> None:
+        self.phase = p.phase if p.active else ""
+        if not p.active:
+            self._clock.stop()
+            self.words.setText(p.text)
+            self.eta.setText("")
+            self.bar.setRange(0, 1000)
+            self.bar.setValue(1000 if p.full else 0)
+            return
+        self.words.setText(p.text + "…")
+        self._since = p.since
+        if not p.total:
+            self.bar.setRange(0, 0)  # busy until the first figures arrive
+            self.eta.setText("")
+            self._clock.start()
+            return
+        self._clock.stop()
+        # QProgressBar holds ints; download bytes can pass 2**31, so scale to per mille
+        self.bar.setRange(0, 1000)
+        self.bar.setValue(int(1000 * min(p.done, p.total) / p.total))
+        self.eta.setText(" · ".join(s for s in (amount(p.unit, p.done, p.total), eta_text(p.seconds_left)) if s))
 
     def _tick(self) -> None:
         elapsed = time.monotonic() - self._since
         if self.bar.maximum() == 0 and elapsed >= 2:
             self.eta.setText(f"{elapsed:.0f} s so far")
-
-    def set_progress(self, phase: str, done, total, seconds_left) -> None:
-        if not total:
-            self.bar.setRange(0, 0)
-            return
-        self._clock.stop()
-        # QProgressBar holds ints; download bytes can pass 2**31, so scale to per mille
-        self.bar.setRange(0, 1000)
-        self.bar.setValue(int(1000 * min(done, total) / total))
-        left = eta_text(seconds_left)
-        self.eta.setText(" · ".join(s for s in (amount(phase, done, total), left) if s))
-
-    def set_idle(self, text: str = "Ready", full: bool = False) -> None:
-        self._clock.stop()
-        self.phase = ""
-        self.words.setText(text)
-        self.eta.setText("")
-        self.bar.setRange(0, 1000)
-        self.bar.setValue(1000 if full else 0)

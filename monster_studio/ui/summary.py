@@ -5,48 +5,44 @@ from __future__ import annotations
 import html
 import math
 
+from monster_studio.core.wording import duration, percent, plural, visible
 from monster_studio.ui import style
 
 
-def _pct(x) -> str:
-    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x * 100:.0f}%"
+def _esc(text: str) -> str:
+    return html.escape(visible(text))
 
 
-def _duration(seconds: float) -> str:
-    if seconds < 60:
-        return f"{seconds:.0f} s" if seconds >= 1 else "under a second"
-    m, s = divmod(round(seconds), 60)
-    return f"{m} min {s:02d} s"
-
-
-def summary_html(summary: dict, epochs_run: int | None = None) -> str:
-    m = summary["metrics"]
+def summary_html(summary) -> str:
+    """`summary`: app.results.TrainSummary."""
+    m = summary.metrics
     n_val = m.get("n_val", 0)
     acc = m.get("val_accuracy")
-    per = (m.get("per_class") or {})
-    backbone = html.escape(summary.get("backbone", ""))
-    lines = [f"<p><b>Done in {_duration(summary.get('seconds', 0))}</b> with {backbone}, "
-             f"learning from {m.get('n_train', 0)} pictures.</p>"]
+    per = m.get("per_class") or {}
+    lines = [f"<p><b>Done in {duration(summary.seconds)}</b> with {_esc(summary.backbone)}, "
+             f"learning from {plural(m.get('n_train', 0), 'picture')}.</p>"]
     if n_val and acc is not None and not math.isnan(acc):
         right = round(acc * n_val)
         colour = style.OK if acc >= 0.9 else (style.WARN if acc >= 0.6 else style.ERROR)
         lines.append(f"<p style='font-size:15px'>It named <b style='color:{colour}'>{right} of {n_val}</b> "
-                     f"pictures it had not learned from correctly: <b style='color:{colour}'>{acc * 100:.0f}%</b>.</p>")
+                     f"check pictures (ones it had not learned from) correctly: "
+                     f"<b style='color:{colour}'>{percent(acc)}</b>.</p>")
     else:
-        lines.append("<p>No pictures were kept aside to check the model (validation share 0%), "
+        lines.append("<p>No pictures were kept aside to check the model (kept for checking: 0%), "
                      "so how often it is right is not known. Try it on new pictures.</p>")
-    best, settings = m.get("best_epoch"), summary.get("settings") or {}
+    best, settings = m.get("best_epoch"), summary.settings or {}
     planned = settings.get("epochs")
     if best and planned:
-        stopped = epochs_run is not None and epochs_run < planned
+        stopped = summary.epochs_run < planned
         lines.append(f"<p>Its best moment was epoch {best} of {planned}"
                      + (", and training stopped early once the check pictures stopped improving." if stopped else ".")
-                     + (" The last layers of the backbone were fine-tuned too." if settings.get("finetune") else "")
                      + "</p>")
+    if settings.get("finetune"):
+        lines.append(f"<p>{_finetune_words(summary)}</p>")
     if per and n_val:
         rows = "".join(
-            f"<tr><td>{html.escape(c)}</td><td align='right'>{_pct(r.get('recall'))}</td>"
-            f"<td align='right'>{_pct(r.get('precision'))}</td><td align='right'>{r.get('support', 0)}</td></tr>"
+            f"<tr><td>{_esc(c)}</td><td align='right'>{percent(r.get('recall'))}</td>"
+            f"<td align='right'>{percent(r.get('precision'))}</td><td align='right'>{r.get('support', 0)}</td></tr>"
             for c, r in per.items())
         lines.append("<table cellspacing='0' cellpadding='3' width='100%'>"
                      "<tr style='color:#5f6170'><th align='left'>Class</th><th align='right'>Found</th>"
@@ -55,8 +51,23 @@ def summary_html(summary: dict, epochs_run: int | None = None) -> str:
         lines.append("<p style='color:#5f6170'><i>Found</i>: of the check pictures of a class, how many the model "
                      "named correctly. <i>Right when it says so</i>: when the model names a class, how often that "
                      "is correct.</p>")
-    skipped = summary.get("skipped") or []
+    skipped = list(summary.skipped)
     if skipped:
-        lines.append(f"<p style='color:{style.WARN}'>{len(skipped)} file{'s were' if len(skipped) != 1 else ' was'} "
-                     "skipped (see the list on the left).</p>")
+        lines.append(f"<p style='color:{style.WARN}'>{plural(len(skipped), 'file')} "
+                     f"{'were' if len(skipped) != 1 else 'was'} skipped (see the list on the left).</p>")
     return "".join(lines)
+
+
+def _finetune_words(summary) -> str:
+    took = duration(summary.finetune_seconds) if summary.finetune_seconds else "some time"
+    gain = summary.finetune_gain
+    if gain is None:
+        return f"The last layers of the starting model were fine-tuned too ({took})."
+    if gain > 0.005:
+        return (f"Fine-tuning the starting model's last layers took {took} and gained "
+                f"{gain * 100:.0f} points on the check pictures.")
+    if gain < -0.005:
+        return (f"Fine-tuning the starting model's last layers took {took} and lost {-gain * 100:.0f} points on the "
+                "check pictures; training without fine-tuning is quicker and did better here.")
+    return (f"Fine-tuning the starting model's last layers took {took} and gained nothing on the check pictures; "
+            "training without it is quicker and does as well here.")

@@ -1,0 +1,126 @@
+"""The Classify page's table: every answer of the current model, a filter, the counts (of what the
+filter shows), and Export CSV. A classifier's and a detector's answers differ in kind; each has
+its own table, and the one shown follows the chosen model."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from monster_studio.core.wording import plural, visible
+from monster_studio.ui.results_table import ResultsModel, ResultsProxy, is_skipped
+from monster_studio.ui.style import SPACING, role
+
+
+class ResultsView(QWidget):
+    exportRequested = Signal()
+    clearRequested = Signal()
+    countsChanged = Signal()
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, SPACING, 0, 0)
+        row = QHBoxLayout()
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText("Filter by file, class or folder")
+        self.filter.setClearButtonEnabled(True)
+        self.filter.setAcceptDrops(False)
+        row.addWidget(self.filter, 1)
+        self.export_button = QPushButton("Export CSV…")
+        self.export_button.setToolTip("Save every result as a spreadsheet file (Ctrl+E)")
+        self.export_button.clicked.connect(self.exportRequested)
+        row.addWidget(self.export_button)
+        self.clear_button = QPushButton("Clear")
+        self.clear_button.setToolTip("Remove all results from the page")
+        self.clear_button.clicked.connect(self.clearRequested)
+        row.addWidget(self.clear_button)
+        box.addLayout(row)
+        self.counts_label = QLabel()
+        self.counts_label.setWordWrap(True)
+        self.counts_label.setTextFormat(Qt.TextFormat.PlainText)
+        role(self.counts_label, "hint")
+        box.addWidget(self.counts_label)
+        self.tables = {"classes": ResultsModel(self), "objects": ResultsModel(self, kind="objects")}
+        self.model = self.tables["classes"]
+        self.proxy = ResultsProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self.filter.textChanged.connect(self.proxy.setFilterFixedString)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(24)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        self._size_columns()
+        box.addWidget(self.table, 1)
+        for model in self.tables.values():
+            model.rowsInserted.connect(self.update_counts)
+            model.modelReset.connect(self.update_counts)
+        for signal in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset,
+                       self.proxy.layoutChanged):
+            signal.connect(self.update_counts)
+
+    def _size_columns(self) -> None:
+        widths = (220, 320, 60, 260) if self.model.kind == "objects" else (220, 140, 90, 170, 260)
+        for col, width in enumerate(widths):
+            self.table.setColumnWidth(col, width)
+
+    def show_kind(self, kind: str) -> None:
+        if self.model is self.tables[kind]:
+            return
+        self.model = self.tables[kind]
+        self.proxy.setSourceModel(self.model)
+        self.filter.setPlaceholderText(f"Filter by file, {'thing' if kind == 'objects' else 'class'} or folder")
+        self._size_columns()
+        self.update_counts()
+
+    def clear(self) -> None:
+        for model in self.tables.values():
+            model.clear()
+
+    def shown_rows(self) -> list:
+        """The answers the filter lets through."""
+        rows = self.model.rows
+        return [rows[self.proxy.mapToSource(self.proxy.index(i, 0)).row()] for i in range(self.proxy.rowCount())]
+
+    def update_counts(self, *_) -> None:
+        rows = self.shown_rows()
+        out: dict[str, int] = {}
+        skipped = 0
+        for a in rows:
+            r = a.result
+            if is_skipped(a):
+                skipped += 1
+                continue
+            for label in ([f.label for f in r.found] if hasattr(r, "found") else [r.top[0][0]]):
+                out[label] = out.get(label, 0) + 1
+        counts = sorted(out.items(), key=lambda kv: (-kv[1], kv[0]))
+        parts = [f"{visible(c)} {n}" for c, n in counts[:12]]
+        more = len(counts) - 12
+        total = len(self.model.rows)
+        text = plural(len(rows), "picture") + (f" of {total}" if len(rows) != total else "")
+        if self.model.kind == "objects":
+            text += f" · {plural(sum(out.values()), 'thing')} found"
+        if parts:
+            what = "kinds" if self.model.kind == "objects" else "classes"
+            text += ": " + " · ".join(parts) + (f" · and {more} more {what}" if more > 0 else "")
+        if skipped:
+            text += f" · {skipped} not readable"
+        self.counts_label.setText(text if total else "")
+        self.export_button.setEnabled(bool(self.model.rows))
+        self.countsChanged.emit()

@@ -1,0 +1,95 @@
+"""The right half of the Train page: the progress of what runs, the live plot, and the result in
+plain words with Save and Try it. It draws the training state: the running training's epochs as
+they come, and once it ends, the last good result (a failed or stopped training leaves it as it was)."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy, QSplitter, QVBoxLayout, QWidget
+
+from monster_studio.ui.loss_plot import LossPlot
+from monster_studio.ui.progress_panel import ProgressPanel
+from monster_studio.ui.style import SPACING, role
+from monster_studio.ui.summary import summary_html
+
+INTRO = ("<p><b>What happens when you press Train</b></p>"
+         "<p>The app looks at each picture once through the starting model (this is the slow part, "
+         "and it is remembered for next time), then trains a new last layer for your classes. "
+         "The plot shows it learning: the <span style='color:#6a4fc8'>loss</span> should go down and the "
+         "<span style='color:#2e7d32'>accuracy</span> on the check pictures up.</p>")
+
+
+class TrainResult(QWidget):
+    saveClicked = Signal()
+    tryClicked = Signal()
+
+    def __init__(self, state, parent=None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self._shown = None
+        box = QVBoxLayout(self)
+        box.setContentsMargins(SPACING, 0, 0, 0)
+        box.setSpacing(SPACING)
+        self.progress = ProgressPanel(state.jobs, "train")
+        box.addWidget(self.progress)
+        self.plot = LossPlot()
+        self.plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.split = QSplitter(Qt.Orientation.Vertical)  # the user can give the plot or the result more room
+        self.split.setChildrenCollapsible(False)
+        self.split.addWidget(self.plot)
+        box.addWidget(self.split, 1)
+        panel = QFrame()
+        panel.setProperty("role", "panel")
+        pbox = QVBoxLayout(panel)
+        pbox.setContentsMargins(14, 12, 14, 12)
+        self.summary = QLabel(INTRO)
+        self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.summary.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.summary.setStyleSheet("background: white;")
+        self.summary_scroll = QScrollArea()
+        self.summary_scroll.setWidgetResizable(True)
+        self.summary_scroll.setWidget(self.summary)
+        self.summary_scroll.setMinimumHeight(120)
+        pbox.addWidget(self.summary_scroll, 1)
+        self.buttons = QHBoxLayout()
+        self.buttons.addStretch(1)
+        self.save_button = QPushButton("Save model…")
+        self.save_button.setToolTip("Keep this classifier in a .monster file (Ctrl+S)")
+        self.save_button.clicked.connect(self.saveClicked)
+        self.buttons.addWidget(self.save_button)
+        self.try_button = QPushButton("Try it  →")
+        role(self.try_button, "primary")
+        self.try_button.setToolTip("Open the Classify page with this model and drop pictures on it")
+        self.try_button.clicked.connect(self.tryClicked)
+        self.buttons.addWidget(self.try_button)
+        pbox.addLayout(self.buttons)
+        self.split.addWidget(panel)
+        self.split.setStretchFactor(0, 5)
+        self.split.setStretchFactor(1, 4)
+        self.split.setSizes([460, 460])
+        state.training.changed.connect(self.show_training)
+        state.training.epochAdded.connect(self.plot.add_epoch)
+
+    def set_buttons(self, enabled: bool) -> None:
+        self.save_button.setEnabled(enabled)
+        self.try_button.setEnabled(enabled)
+
+    def show_training(self) -> None:
+        t = self.state.training
+        if t.running:
+            if not t.epochs and self.plot.point_count():
+                self.plot.clear_points()
+            self.summary.setText("<p>Training… the result will appear here.</p>")
+        elif t.outcome == "ok" and t.summary is not None and t.summary is not self._shown:
+            self._shown = t.summary
+            self.plot.flush()
+            self.summary.setText(summary_html(t.summary))
+        elif t.outcome in ("stopped", "error", "nothing"):
+            self.plot.show_epochs(t.summary_epochs)  # the last good run, as it was
+            if t.summary is not None:
+                self.summary.setText(summary_html(t.summary))
+            elif t.outcome == "stopped":
+                self.summary.setText("<p>Training was stopped before it finished; there is no new model.</p>")
+            else:
+                self.summary.setText(INTRO)
