@@ -177,3 +177,30 @@ def _write_bad_corpus(root: Path) -> Corpus:
 def bad_corpus(tmp_path) -> Corpus:
     """Two classes of generated pictures with bad files, litter and awkward formats mixed in."""
     return _write_bad_corpus(tmp_path / "corpus")
+
+
+# ---------------------------------------------------------------- the window's questions
+
+class QuitAnswers:
+    """Answers the window's "before quitting" questions in tests (a real box would wait forever
+    offscreen): quit without saving, unless a test says otherwise. Records what was asked."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+        self.next: list[str] = []
+
+    def __call__(self, parent, title, text, detail, buttons) -> str:
+        self.asked.append(text)
+        if self.next:
+            return self.next.pop(0)
+        keys = [key for key, _ in buttons]
+        return "quit" if "quit" in keys else "discard"
+
+
+@pytest.fixture
+def quit_answers(monkeypatch) -> QuitAnswers:
+    from monster_studio.ui import quit_dialog
+
+    answers = QuitAnswers()
+    monkeypatch.setattr(quit_dialog, "ask", answers)
+    return answers

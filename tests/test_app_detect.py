@@ -116,7 +116,7 @@ def test_find_things_in_a_dropped_picture_and_a_folder(qtbot, planted, window, s
     qtbot.waitUntil(lambda: cp.table_model.rowCount() == 2 + 3)
     assert cp.table_model.kind == "objects" and len(cp.card_order) == 2
     headers = [cp.proxy.headerData(c, Qt.Orientation.Horizontal) for c in range(cp.proxy.columnCount())]
-    assert headers == ["File", "Things found", "Count", "Folder", "Note"]
+    assert headers == ["File", "Things found", "Count", "Folder", "Note", "Model"]
     rows = {cp.proxy.index(r, 0).data(): [cp.proxy.index(r, c).data() for c in range(4)]
             for r in range(cp.proxy.rowCount())}
     row = rows["ghost_000.png"]
@@ -190,3 +190,18 @@ def test_a_detector_whose_weights_are_not_here(qtbot, window, tmp_path, monkeypa
     qtbot.waitUntil(lambda: cp.model_info is not None, timeout=30_000)
     assert cp.banner.isVisible() and cp.banner.level == "info"
     assert cp.banner.text.text() == "The weights file is installed; this detector works offline now."
+
+
+def test_a_failed_detection_leaves_no_empty_card(qtbot, window, sample_dir, tmp_path, monkeypatch):
+    monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: (_ for _ in ()).throw(urllib.error.URLError("x")))
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "empty torch home"))
+    w, cp = window, window.classify_page
+    w.show_page(CLASSIFY)
+    cp.select_model(KEY)  # chosen, not loaded: it loads with the first picture, as the page says
+    assert "loads when you drop the first picture" in cp.model_label.text()
+    events = Events(w.studio)
+    assert not events.of("started")
+    drop(cp.drop_zone, [sample_dir / "ghost" / "ghost_000.png"])
+    events.wait(qtbot, "idle", lambda task, outcome: task == "classify", timeout=60_000)
+    qtbot.waitUntil(lambda: not cp.banner.isHidden())
+    assert cp.card_order == [] and "Import weights file…" in cp.banner.action_labels()

@@ -21,7 +21,7 @@ TRAIN_MS = 120_000
 
 
 @pytest.fixture
-def app_settings(qapp, tmp_path):
+def app_settings(qapp, tmp_path, quit_answers):
     QCoreApplication.setOrganizationName("MonsterStudioTests")
     QCoreApplication.setApplicationName("Monster Studio Tests")
     folder = tmp_path / "settings"

@@ -113,3 +113,21 @@ def test_a_stuck_worker_is_kept_alive_not_destroyed(tmp_path):
     assert result.returncode == 0, out
     assert "ended False kept True running True" in out and "ended later" in out
     assert "Destroyed while thread" not in out
+
+
+def test_eta_is_patient_and_smooth():
+    """No promise before a couple of seconds and a few percent of the work; one slow batch moves
+    the estimate, it does not throw it from seconds to minutes."""
+    clock = Clock()
+    eta = Eta(clock)
+    assert eta.update(0, 1000) is None
+    clock.t = 0.5
+    assert eta.update(200, 1000) is None  # 20% in half a second: too soon to say
+    eta.reset()
+    for step in range(1, 11):  # steady: 10 per second
+        clock.t = step
+        left = eta.update(10 * step, 200)
+    assert abs(left - 10.0) < 1.0
+    clock.t = 16.0  # one batch took six seconds
+    slow = eta.update(110, 200)
+    assert 9.0 < slow < 20.0  # the raw rate would say 49 s

@@ -58,6 +58,7 @@ class TrainSummary:
     info: ModelInfo
     finetune_seconds: float = 0.0
     finetune_gain: float | None = None  # accuracy after fine-tuning minus before (None: not fine-tuned)
+    folder: str = ""  # the folder it was trained on
 
 
 @dataclass(frozen=True)

@@ -142,7 +142,19 @@ class Session:
 
     @property
     def name(self) -> str:
-        return self.info.name if self.info is not None else self.model_key
+        """The model in the words the window lists it by."""
+        from pathlib import Path
+
+        from monster_studio.app import model_keys
+
+        kind = model_keys.kind(self.model_key)
+        if kind == "trained":
+            return "the model just trained"
+        if kind == "file":
+            return Path(model_keys.value(self.model_key)).name
+        if kind == "imagenet":
+            return "ImageNet labels"
+        return self.info.name if self.info is not None else model_keys.value(self.model_key)
 
 
 class ResultsState(QObject):

@@ -109,12 +109,11 @@ class Eta:
         elapsed, worked = now - t0, done - d0
         if total <= 0 or worked <= 0 or elapsed < self.MIN_SECONDS or worked < self.MIN_SHARE * (total - d0):
             return self._aged(now)
-        raw = (total - done) * elapsed / worked
+        raw = (total - done) * elapsed / worked  # at the stage's own average rate, not the last batch's
         if self._estimate is None:
             self._estimate = (now, raw)
         else:
-            before = self._aged(now)
-            self._estimate = (now, 0.7 * before + 0.3 * raw)
+            self._estimate = (now, 0.6 * raw + 0.4 * self._aged(now))
         return self._estimate[1]
 
     def _aged(self, now: float) -> float | None:

@@ -72,6 +72,7 @@ class ClassifyPage(QWidget):
         self.view.exportRequested.connect(self.ask_export)
         self.view.clearRequested.connect(self.clear_results)
         self.view.countsChanged.connect(self._update_tabs)
+        self.view.sessionChosen.connect(self._show_session)
         self.results.addTab(self.view, "Table")
         self.results.hide()
         self.progress_row.hide()
@@ -145,11 +146,21 @@ class ClassifyPage(QWidget):
         self.view.show_kind("objects" if self.detecting() else "classes")
 
     def _on_cleared(self) -> None:
+        """Another model's answers start a clean view; the earlier ones stay in the history."""
         self.cards.clear(keep_waiting=True)
         self.view.clear()
+        r = self.state.results
+        self.view.set_history(r.current.name if r.current else "", r.previous)
         self._update_tabs()
 
+    def _show_session(self, index: int) -> None:
+        r = self.state.results
+        self.view.show_answers([a for _, a in (r.current.answers if index < 0 or index >= len(r.previous)
+                                                else r.previous[index].answers)] if r.current or r.previous else [])
+
     def _on_answer(self, request: int, answer) -> None:
+        if self.view.history.currentIndex() > 0:  # new answers: back to the current model's
+            self.view.history.setCurrentIndex(0)
         detection = hasattr(answer.result, "found") or model_keys.is_detector(answer.model_key)
         self.view.tables["objects" if detection else "classes"].append(answer)
         if request in self.state.results.cards:
@@ -255,13 +266,13 @@ class ClassifyPage(QWidget):
     def paste(self) -> None:
         mime = QGuiApplication.clipboard().mimeData()
         paths = local_paths(mime)
-        if not paths and mime.hasText():
+        if not paths and mime is not None and mime.hasText():
             lines = [ln.strip().strip('"') for ln in mime.text().splitlines() if ln.strip()]
             paths = [ln for ln in lines if Path(ln).exists()]
         if paths:
             self.classify_paths(paths)
             return
-        if mime.hasImage() and self.state.engine.ready:
+        if mime is not None and mime.hasImage() and self.state.engine.ready:
             image = QImage(mime.imageData())
             if not image.isNull():
                 self.banner.dismiss()

@@ -10,7 +10,7 @@ from monster_studio.ui.style import set_prop
 
 def local_paths(mime: QMimeData) -> list[str]:
     """The local files and folders a drop or a paste carries (web links are ignored)."""
-    if not mime.hasUrls():
+    if mime is None or not mime.hasUrls():  # an empty clipboard has no data at all
         return []
     return [u.toLocalFile() for u in mime.urls() if u.isLocalFile() and u.toLocalFile()]
 

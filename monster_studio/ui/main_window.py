@@ -7,7 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QUrl
+from PySide6.QtCore import QEventLoop, QSize, Qt, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -25,16 +25,19 @@ from PySide6.QtWidgets import (
 from monster_studio import APP_NAME, __version__
 from monster_studio.app import model_keys
 from monster_studio.app.studio import Studio
+from monster_studio.ui import quit_dialog
 from monster_studio.ui import settings as store
 from monster_studio.ui.about import show_about
 from monster_studio.ui.applog import log_file
 from monster_studio.ui.classify_page import ClassifyPage
 from monster_studio.ui.desktop_entry import resources_dir
 from monster_studio.ui.drop_zone import local_paths
+from monster_studio.ui.guide import show_guide
 from monster_studio.ui.train_page import TrainPage
 
 log = logging.getLogger(__name__)
 TRAIN, CLASSIFY = 0, 1
+_DOING = {"classify": "classifying", "scan": "reading the folder", "model": "opening the model"}
 
 
 def app_icon() -> QIcon:
@@ -176,6 +179,8 @@ class MainWindow(QMainWindow):
         self._action(view, "&Train Page", lambda: self.show_page(TRAIN), "Ctrl+1")
         self._action(view, "&Classify Page", lambda: self.show_page(CLASSIFY), "Ctrl+2")
         help_ = bar.addMenu("&Help")
+        self._action(help_, "&Guide", lambda: show_guide(self), QKeySequence.StandardKey.HelpContents,
+                     "The five steps, and what to do when something goes wrong")
         self._action(help_, f"&About {APP_NAME}", lambda: show_about(self))
         self._action(help_, "Open &Log Folder", self.open_log_folder)
         if sys.platform.startswith("linux"):
@@ -342,7 +347,40 @@ class MainWindow(QMainWindow):
                 [("Classify these pictures", lambda: (self.show_page(CLASSIFY),
                                                       self.classify_page.classify_paths(paths)))])
 
+    def confirm_quit(self) -> bool:
+        """Ask before work is lost: a training that runs, or a trained model no file holds yet."""
+        s = self.state
+        running = s.jobs.running
+        if s.training.running or (running is not None and running.stoppable):
+            doing = "training" if s.training.running else _DOING.get(running.name, "what is running")
+            lost = " The model being trained will be lost." if s.training.running else ""
+            answer = quit_dialog.ask(self, f"Quit {APP_NAME}", f"Stop {doing} and quit?", lost.strip() or
+                                     "It can be started again later.", [("quit", f"Stop {doing} and quit")])
+            if answer == "cancel":
+                return False
+        if s.training.unsaved and s.training.summary is not None:
+            answer = quit_dialog.ask(self, f"Quit {APP_NAME}", "Save the model before quitting?",
+                                     "The model trained in this session is in no file yet; without saving, "
+                                     "it is gone when the window closes.", [("save", "Save…"), ("discard", "Discard")])
+            if answer == "cancel":
+                return False
+            if answer == "save":
+                return self._save_before_quitting()
+        return True
+
+    def _save_before_quitting(self) -> bool:
+        path = self.train_page.ask_save_path()
+        if not path:
+            return False
+        request = self.train_page.request_save(path)
+        while request.id in self.state.jobs.pending:  # a few seconds at most; the window keeps drawing
+            QApplication.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 50)
+        return not self.state.training.unsaved  # a failed save says why on the page, and the window stays
+
     def closeEvent(self, event) -> None:  # noqa: N802
+        if not self.confirm_quit():
+            event.ignore()
+            return
         self.save_state()
         busy = self.studio.runner.busy
         if busy:

@@ -55,6 +55,8 @@ class ModelHelp:
         if request.tag.get("owner") != OWNER:
             return
         kind, task = error.kind, request.name
+        if task == "classify":
+            self.page.cards.drop_waiting()  # pictures that will get no answer leave no empty card
         if kind == "nomodel" and self.page.banner.isVisible():
             return  # the model's own refusal is already on screen and says more
         key = request.tag.get("key", "") if task == "model" else self.page.selected_key()
@@ -62,8 +64,6 @@ class ModelHelp:
         if task == "import" and self._after_import is not None:  # the file did not fit: try another
             weights_id, key = self._after_import
         self._after_import = None if task == "import" else self._after_import
-        if task == "classify" and self.page.detecting():
-            self.page.cards.drop_waiting()
         if task == "model" and model_keys.kind(key) == "file" and kind == "modelfile":
             store.forget_model(model_keys.value(key))  # the file itself is refused: it leaves the list
             self.page.picker.fill(select=model_keys.imagenet_key(self.page.state.engine.default_backbone))

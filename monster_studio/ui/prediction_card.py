@@ -9,6 +9,7 @@ from PySide6.QtGui import QFontMetrics, QImage, QPixmap
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QProgressBar, QSizePolicy, QVBoxLayout
 
 from monster_studio.core.wording import visible
+from monster_studio.ui.open_file import open_picture, picture_menu
 from monster_studio.ui.style import role, set_prop
 
 CARD_WIDTH = 220
@@ -74,6 +75,12 @@ class PredictionCard(QFrame):
     def _say_model(self, name: str) -> None:
         if name:
             self.setToolTip(f"{visible(self.path)}\nanswered by {visible(name)}")
+
+    def mouseDoubleClickEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        open_picture(self.path)
+
+    def contextMenuEvent(self, event) -> None:  # noqa: N802
+        picture_menu(self, self.path).exec(event.globalPos())
 
     def _show_thumb(self, thumb) -> None:
         if isinstance(thumb, QImage) and not thumb.isNull():

@@ -12,8 +12,8 @@ from PySide6.QtGui import QColor
 from monster_studio.core import wording
 from monster_studio.core.wording import visible
 
-COLUMNS = ("File", "Class", "Confidence", "Runner-up", "Folder", "Note")
-OBJECT_COLUMNS = ("File", "Things found", "Count", "Folder", "Note")
+COLUMNS = ("File", "Class", "Confidence", "Runner-up", "Folder", "Note", "Model")
+OBJECT_COLUMNS = ("File", "Things found", "Count", "Folder", "Note", "Model")
 SORT_ROLE = Qt.ItemDataRole.UserRole
 LISTED_THINGS = 10  # a row names this many things at most, then says how many more
 
@@ -105,6 +105,8 @@ class ResultsModel(QAbstractTableModel):
             return visible(str(path.parent))
         if name == "Note":
             return r.reason if skipped else ""
+        if name == "Model":
+            return visible(getattr(r, "model", "") or "")
         if skipped:
             return -1.0 if sort and name in ("Confidence", "Count", "Runner-up") else (
                 "(not classified)" if name in ("Class", "Things found") else "")

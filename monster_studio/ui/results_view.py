@@ -3,7 +3,7 @@ filter shows), and Export CSV. A classifier's and a detector's answers differ in
 its own table, and the one shown follows the chosen model."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QKeyCombination, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
 )
 
 from monster_studio.core.wording import plural, visible
+from monster_studio.ui.inputs import ComboBox
+from monster_studio.ui.open_file import open_picture, picture_menu
 from monster_studio.ui.results_table import ResultsModel, ResultsProxy, is_skipped
 from monster_studio.ui.style import SPACING, role
 
@@ -25,16 +27,23 @@ class ResultsView(QWidget):
     exportRequested = Signal()
     clearRequested = Signal()
     countsChanged = Signal()
+    sessionChosen = Signal(int)  # -1: the current model's answers; i: earlier ones, state.results.previous[i]
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         box = QVBoxLayout(self)
         box.setContentsMargins(0, SPACING, 0, 0)
         row = QHBoxLayout()
+        self.history = ComboBox()
+        self.history.setToolTip("Answers of earlier models are kept apart; choose one to look at them again")
+        self.history.hide()
+        self.history.currentIndexChanged.connect(lambda i: i >= 0 and self.sessionChosen.emit(self.history.itemData(i)))
+        row.addWidget(self.history)
         self.filter = QLineEdit()
         self.filter.setPlaceholderText("Filter by file, class or folder")
         self.filter.setClearButtonEnabled(True)
         self.filter.setAcceptDrops(False)
+        self.filter.installEventFilter(self)  # Ctrl+E exports even while typing a filter
         row.addWidget(self.filter, 1)
         self.export_button = QPushButton("Export CSV…")
         self.export_button.setToolTip("Save every result as a spreadsheet file (Ctrl+E)")
@@ -67,6 +76,9 @@ class ResultsView(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         self._size_columns()
+        self.table.doubleClicked.connect(lambda index: open_picture(self._answer_at(index).path))
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._menu)
         box.addWidget(self.table, 1)
         for model in self.tables.values():
             model.rowsInserted.connect(self.update_counts)
@@ -75,8 +87,24 @@ class ResultsView(QWidget):
                        self.proxy.layoutChanged):
             signal.connect(self.update_counts)
 
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt's name
+        # A line edit claims Ctrl+E for itself on X11 (emacs-style "end of line"); here it is Export.
+        if watched is self.filter and event.type() == QEvent.Type.ShortcutOverride and \
+                event.keyCombination() == QKeyCombination(Qt.KeyboardModifier.ControlModifier, Qt.Key.Key_E):
+            event.ignore()
+            return True
+        return super().eventFilter(watched, event)
+
+    def _answer_at(self, index):
+        return self.model.rows[self.proxy.mapToSource(index).row()]
+
+    def _menu(self, pos) -> None:
+        index = self.table.indexAt(pos)
+        if index.isValid():
+            picture_menu(self.table, self._answer_at(index).path).exec(self.table.viewport().mapToGlobal(pos))
+
     def _size_columns(self) -> None:
-        widths = (220, 320, 60, 260) if self.model.kind == "objects" else (220, 140, 90, 170, 260)
+        widths = (220, 320, 60, 260, 200) if self.model.kind == "objects" else (220, 140, 90, 170, 260, 200)
         for col, width in enumerate(widths):
             self.table.setColumnWidth(col, width)
 
@@ -92,6 +120,28 @@ class ResultsView(QWidget):
     def clear(self) -> None:
         for model in self.tables.values():
             model.clear()
+
+    def set_history(self, current: str, previous: list) -> None:
+        """The current model's name and the earlier sessions (state.results.Session), newest first."""
+        self.history.blockSignals(True)
+        self.history.clear()
+        self.history.addItem(f"Answers of {visible(current)}", -1)
+        for i in reversed(range(len(previous))):
+            session = previous[i]
+            self.history.addItem(f"Earlier: {visible(session.name)} ({plural(len(session.answers), 'picture')})", i)
+        self.history.setVisible(bool(previous))
+        self.history.blockSignals(False)
+
+    def show_answers(self, answers: list) -> None:
+        """Fill the table with answers of one session (an earlier model's, to look at again)."""
+        self.clear()
+        for a in answers:
+            kind = "objects" if hasattr(a.result, "found") else "classes"
+            self.tables[kind].append(a)
+        if answers:
+            self.show_kind("objects" if hasattr(answers[0].result, "found") else "classes")
+        for model in self.tables.values():
+            model.flush()
 
     def shown_rows(self) -> list:
         """The answers the filter lets through."""

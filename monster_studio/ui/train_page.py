@@ -281,16 +281,19 @@ class TrainPage(QWidget):
         self.studio.train_sample(folder, per_class or self.sample_per_class, self.settings_dict())
 
     def ask_save(self) -> None:
-        if not self.has_model:
-            return
+        path = self.ask_save_path() if self.has_model else ""
+        if path:
+            self.request_save(path)
+
+    def ask_save_path(self) -> str:
         folder = store.get_str("paths/models")
         if not folder or not Path(folder).is_dir():
             folder = str(Path.home())
-        name = (Path(self.folder).name or "classifier") + MODEL_SUFFIX
-        path, _ = QFileDialog.getSaveFileName(self, "Save the model", str(Path(folder) / name),
-                                              f"Monster Studio models (*{MODEL_SUFFIX})")
-        if path:
-            self.request_save(path)
+        summary = self.state.training.summary
+        trained_on = Path(summary.folder).name if summary is not None and summary.folder else Path(self.folder).name
+        path, _ = QFileDialog.getSaveFileName(self, "Save the model", str(Path(folder) / ((trained_on or "classifier")
+                                              + MODEL_SUFFIX)), f"Monster Studio models (*{MODEL_SUFFIX})")
+        return path
 
     def request_save(self, path: str):
         store.put("paths/models", str(Path(path).parent))

@@ -3,9 +3,13 @@ plain words with Save and Try it. It draws the training state: the running train
 they come, and once it ends, the last good result (a failed or stopped training leaves it as it was)."""
 from __future__ import annotations
 
+import html
+from pathlib import Path
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy, QSplitter, QVBoxLayout, QWidget
 
+from monster_studio.core.wording import percent, visible
 from monster_studio.ui.loss_plot import LossPlot
 from monster_studio.ui.progress_panel import ProgressPanel
 from monster_studio.ui.style import SPACING, role
@@ -70,6 +74,20 @@ class TrainResult(QWidget):
         self.split.setSizes([460, 460])
         state.training.changed.connect(self.show_training)
         state.training.epochAdded.connect(self.plot.add_epoch)
+        state.folder.changed.connect(self._on_folder)
+
+    def _on_folder(self) -> None:
+        """Another folder starts a clean view; the last model stays on the Classify page."""
+        t, folder = self.state.training, self.state.folder.path
+        if t.running or t.summary is None or not folder or _same(t.summary.folder, folder):
+            return
+        self.plot.clear_points()
+        self._shown = None
+        acc = t.summary.metrics.get("val_accuracy")
+        right = f" ({percent(acc)} right on its check pictures)" if acc is not None and acc == acc else ""
+        self.summary.setText(f"<p>The model trained on <b>{html.escape(visible(Path(t.summary.folder).name))}</b>{right} "
+                             "is still on the Classify page, and <i>Save model…</i> keeps it.</p>"
+                             "<p>Press Train to train on this folder.</p>")
 
     def set_buttons(self, enabled: bool) -> None:
         self.save_button.setEnabled(enabled)
@@ -81,7 +99,8 @@ class TrainResult(QWidget):
             if not t.epochs and self.plot.point_count():
                 self.plot.clear_points()
             self.summary.setText("<p>Training… the result will appear here.</p>")
-        elif t.outcome == "ok" and t.summary is not None and t.summary is not self._shown:
+        elif t.outcome == "ok" and t.summary is not None and t.summary is not self._shown and \
+                _same(t.summary.folder, self.state.folder.path):
             self._shown = t.summary
             self.plot.flush()
             self.summary.setText(summary_html(t.summary))
@@ -93,3 +112,7 @@ class TrainResult(QWidget):
                 self.summary.setText("<p>Training was stopped before it finished; there is no new model.</p>")
             else:
                 self.summary.setText(INTRO)
+
+
+def _same(a: str, b: str) -> bool:
+    return bool(a) and bool(b) and Path(a).expanduser() == Path(b).expanduser()
