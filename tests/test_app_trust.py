@@ -186,3 +186,10 @@ def test_small_things(qtbot, window, sample_dir, tmp_path, monkeypatch):
     cp.ask_import_weights("resnet18")
     assert len(seen) == 2 and all(Path(f).is_dir() for f in seen)
     assert any(a.text().replace("&", "") == "Guide" for m in w.menuBar().actions() for a in m.menu().actions())
+
+
+def test_the_about_box_names_the_versions_and_the_log(qapp):
+    from monster_studio.ui.about import about_text
+
+    text = about_text()
+    assert "Python" in text and "onnxruntime" in text and "Log file" in text

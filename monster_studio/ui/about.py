@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import html
+import sys
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
@@ -34,11 +35,9 @@ def versions() -> dict[str, str]:
     import PySide6
     from PySide6.QtCore import qVersion
 
-    from monster_studio import __version__
-
     out = {"Monster Studio": __version__, "Python": sys.version.split()[0], "Qt": qVersion(),
            "PySide6": PySide6.__version__}
-    for dist in ("torch", "torchvision", "timm", "pyqtgraph", "Pillow"):
+    for dist in ("torch", "torchvision", "timm", "onnxruntime", "pyqtgraph", "Pillow"):
         try:
             out[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:

@@ -4,35 +4,31 @@ and passes the user's intent on. No model work happens here."""
 from __future__ import annotations
 
 import logging
-import sys
 from pathlib import Path
 
-from PySide6.QtCore import QEventLoop, QSize, Qt, QUrl
-from PySide6.QtGui import QAction, QDesktopServices, QIcon, QKeySequence
+from PySide6.QtCore import QEventLoop, QUrl
+from PySide6.QtGui import QDesktopServices, QIcon
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QMainWindow,
     QMessageBox,
     QStackedWidget,
-    QVBoxLayout,
     QWidget,
 )
 
-from monster_studio import APP_NAME, __version__
+from monster_studio import APP_NAME
 from monster_studio.app import model_keys
 from monster_studio.app.studio import Studio
 from monster_studio.ui import quit_dialog
 from monster_studio.ui import settings as store
-from monster_studio.ui.about import show_about
 from monster_studio.ui.applog import log_file
 from monster_studio.ui.classify_page import ClassifyPage
 from monster_studio.ui.desktop_entry import resources_dir
 from monster_studio.ui.drop_zone import local_paths
-from monster_studio.ui.guide import show_guide
+from monster_studio.ui.menus import build_menus
+from monster_studio.ui.sidebar import Sidebar
 from monster_studio.ui.train_page import TrainPage
 
 log = logging.getLogger(__name__)
@@ -64,10 +60,14 @@ class MainWindow(QMainWindow):
         row = QHBoxLayout(central)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(0)
-        row.addWidget(self._build_sidebar())
+        self.sidebar = Sidebar(self.windowIcon())
+        self.nav, self.engine_label = self.sidebar.nav, self.sidebar.engine_label
+        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.nav.currentRowChanged.connect(lambda _: self._update_actions())
+        row.addWidget(self.sidebar)
         row.addWidget(self.stack, 1)
         self.setCentralWidget(central)
-        self._build_actions()
+        build_menus(self)
         self._build_status_bar()
 
         s = self.state
@@ -97,96 +97,6 @@ class MainWindow(QMainWindow):
         return self.studio.host
 
     # ------------------------------------------------------------------ layout
-
-    def _build_sidebar(self) -> QWidget:
-        side = QWidget()
-        side.setObjectName("sidebar")
-        side.setFixedWidth(172)
-        box = QVBoxLayout(side)
-        box.setContentsMargins(0, 18, 0, 14)
-        box.setSpacing(4)
-        logo = QLabel()
-        logo.setPixmap(self.windowIcon().pixmap(64, 64))
-        logo.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        box.addWidget(logo)
-        for text, name in ((APP_NAME, "appName"), (f"version {__version__}", "appVersion")):
-            label = QLabel(text)
-            label.setObjectName(name)
-            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            box.addWidget(label)
-        box.addSpacing(18)
-        self.nav = QListWidget()
-        self.nav.setObjectName("nav")
-        self.nav.setIconSize(QSize(18, 18))
-        for text, tip in (("①  Train", "Build a classifier from a folder of pictures (Ctrl+1)"),
-                          ("②  Classify", "Drop pictures to see what they are (Ctrl+2)")):
-            item = QListWidgetItem(text)
-            item.setToolTip(tip)
-            item.setSizeHint(QSize(150, 44))
-            self.nav.addItem(item)
-        self.nav.setFixedHeight(2 * 50)
-        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
-        self.nav.currentRowChanged.connect(lambda _: self._update_actions())
-        box.addWidget(self.nav)
-        box.addStretch(1)
-        self.engine_label = QLabel("Starting the engine…")
-        self.engine_label.setObjectName("appVersion")
-        self.engine_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.engine_label.setWordWrap(True)
-        box.addWidget(self.engine_label)
-        return side
-
-    def _action(self, menu, text: str, slot, shortcut=None, tip: str = "",
-                context=Qt.ShortcutContext.WindowShortcut) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-            action.setShortcutContext(context)
-        if tip:
-            action.setStatusTip(tip)
-            action.setToolTip(tip)
-        action.triggered.connect(lambda _=False: slot())
-        menu.addAction(action)
-        return action
-
-    def _build_actions(self) -> None:
-        tp, cp = self.train_page, self.classify_page
-        bar = self.menuBar()
-        file = bar.addMenu("&File")
-        self.open_action = self._action(file, "&Open…", self.open_current, QKeySequence.StandardKey.Open,
-                                        "Train page: choose the picture folder. Classify page: choose pictures")
-        self.open_model_action = self._action(file, "Open &Model…", self.open_model, "Ctrl+Shift+O",
-                                              "Classify with a model file saved earlier")
-        self.save_action = self._action(file, "&Save Model…", tp.ask_save, QKeySequence.StandardKey.Save,
-                                        "Save the model just trained")
-        self.export_action = self._action(file, "&Export Results as CSV…", self.export_results, "Ctrl+E",
-                                          "Save the Classify page's results as a spreadsheet file",
-                                          Qt.ShortcutContext.ApplicationShortcut)
-        file.addSeparator()
-        self.sample_action = self._action(file, "Try the Sample &Monsters", self.try_sample, None,
-                                          "Draw sample pictures, train on them and try the result")
-        self.import_action = self._action(file, "&Import Weights File…", tp.ask_import_weights, None,
-                                          "Install a starting model's weights from a file, for computers without internet")
-        file.addSeparator()
-        self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
-        edit = bar.addMenu("&Edit")
-        self.paste_action = self._action(edit, "&Paste Pictures", self.paste, QKeySequence.StandardKey.Paste,
-                                         "Classify pictures or picture files from the clipboard")
-        run = bar.addMenu("&Training")
-        self.train_action = self._action(run, "&Train", self.train, "Ctrl+T", "Train on the chosen folder")
-        self.stop_action = self._action(run, "&Stop", self.stop_all, Qt.Key.Key_Escape, "Stop what is running")
-        view = bar.addMenu("&View")
-        self._action(view, "&Train Page", lambda: self.show_page(TRAIN), "Ctrl+1")
-        self._action(view, "&Classify Page", lambda: self.show_page(CLASSIFY), "Ctrl+2")
-        help_ = bar.addMenu("&Help")
-        self._action(help_, "&Guide", lambda: show_guide(self), QKeySequence.StandardKey.HelpContents,
-                     "The five steps, and what to do when something goes wrong")
-        self._action(help_, f"&About {APP_NAME}", lambda: show_about(self))
-        self._action(help_, "Open &Log Folder", self.open_log_folder)
-        if sys.platform.startswith("linux"):
-            self._action(help_, "Add to the &Applications Menu", self.install_desktop_entry, None,
-                         "Make Monster Studio start from the applications menu with a double-click")
-        self._action(help_, "About &Qt", QApplication.aboutQt)
 
     def _build_status_bar(self) -> None:
         self.status_words = QLabel()
