@@ -79,7 +79,9 @@ from monster_studio.core import store
 s = store.FeatureStore(sys.argv[1], 1280)
 name, n = sys.argv[2].encode(), int(sys.argv[3])
 for i in range(0, n, 8):
-    s.put_many([((b"/%s/%d" % (name, j), 0, 0), (j, j), np.full(1280, j, np.float32)) for j in range(i, min(n, i + 8))])
+    if not s.put_many([((b"/%s/%d" % (name, j), 0, 0), (j, j), np.full(1280, j, np.float32))
+                       for j in range(i, min(n, i + 8))]):
+        sys.exit(f"batch {i} was not kept")
     print(i, flush=True)
 """
 

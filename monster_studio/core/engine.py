@@ -141,11 +141,6 @@ class OrtEngine:
             self._head = (w, b)
         return self._head
 
-    @property
-    def categories(self) -> list[str] | None:
-        names = self.sidecar.get("imagenet_categories")
-        return list(names) if isinstance(names, list) and len(names) == 1000 else None
-
 
 def weights_identity(spec: Backbone) -> tuple:
     """The weights file as it is on disk (name, size, time): a re-imported file is another file."""
@@ -364,13 +359,13 @@ def imagenet_categories(spec: Backbone) -> list[str]:
 
 
 def _cpu_engine(spec: Backbone, net_loader, cancel=None) -> Iterator:
-    """The ready engine, or one prepared from the network `net_loader()` yields (a generator);
-    returns (engine or None, the network if one was loaded)."""
+    """The ready engine, or one prepared from the network `net_loader()` yields (a generator, which
+    may download the weights first); returns (engine or None, the network if one was loaded)."""
     engine = cached(spec)
-    if engine is not None or _base(spec) is None:
+    if engine is not None:
         return engine, None
     net = yield from net_loader()
-    if refused(spec) is not None:
+    if _base(spec) is None or refused(spec) is not None:
         return None, net
     if cancel is not None:
         cancel.check()

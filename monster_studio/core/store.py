@@ -24,6 +24,7 @@ import shutil
 import sqlite3
 import sys
 import threading
+import time
 import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -79,6 +80,25 @@ def _is_damage(exc: sqlite3.Error) -> bool:
     return "malformed" in text or "not a database" in text or "disk i/o error" in text
 
 
+def _is_busy(exc: sqlite3.Error) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+def _patiently(fn, seconds: float = 30.0):
+    """Run `fn`, trying again while another process holds the database: SQLite waits by itself
+    (busy_timeout) in most places, but not in all (setting up WAL, recovering one after a kill)."""
+    deadline, pause = time.monotonic() + seconds, 0.02
+    while True:
+        try:
+            return fn()
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(0.5, pause * 2)
+
+
 class _Database:
     """One SQLite file with the settings every store here uses; repairs itself once if damaged.
 
@@ -105,7 +125,7 @@ class _Database:
             conn = sqlite3.connect(self.file, timeout=30.0, isolation_level=None, check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
             return self._read_only(exc)
-        try:
+        def setup() -> None:
             conn.text_factory = bytes  # a damaged text cell must not raise on reading
             conn.execute("PRAGMA busy_timeout = 30000")
             # WAL: readers and one writer at once, across processes. Where it cannot be had
@@ -118,6 +138,9 @@ class _Database:
                 raise sqlite3.DatabaseError(f"file is not a database of this version ({version})")
             if version == 0:
                 conn.execute(f"PRAGMA user_version = {SCHEMA}")
+
+        try:
+            _patiently(setup)
         except sqlite3.Error as exc:
             conn.close()
             if _is_damage(exc):
@@ -171,7 +194,7 @@ class _Database:
                 if conn is None:
                     return []
                 try:
-                    return conn.execute(sql, params).fetchall()
+                    return _patiently(lambda: conn.execute(sql, params).fetchall())
                 except sqlite3.Error as exc:
                     if not _is_damage(exc):
                         log.warning("Reading the cache %s failed (%s); looking at the pictures again.", self.file, exc)
@@ -187,14 +210,18 @@ class _Database:
             conn = self._open() if self.writable else None
             if conn is None or not self.writable:
                 return False
-            try:
+            def transaction() -> None:
                 conn.execute("BEGIN IMMEDIATE")
                 try:
                     conn.executemany(sql, rows)
                     conn.execute("COMMIT")
                 except BaseException:
-                    conn.execute("ROLLBACK")
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
                     raise
+
+            try:
+                _patiently(transaction)
                 return True
             except sqlite3.Error as exc:
                 if _is_damage(exc):
@@ -271,7 +298,7 @@ class FeatureStore:
             value = np.frombuffer(features, dtype="<f4")
             if not np.isfinite(value).all():
                 return None  # invalid numbers would train a model that only guesses
-            return value
+            return value.astype(np.float32)  # a writable copy, like the engine's own output
         if isinstance(bad, bytes) and bad:
             try:
                 return bad.decode("utf-8")
