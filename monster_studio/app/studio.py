@@ -47,6 +47,10 @@ class Studio(QObject):
     imported = Signal(object, object)  # results.WeightsImported, the Request that asked for it
     stopped = Signal()  # a Stop ended something
     sampleTrained = Signal(list)  # the one-click sample run ended well: the pictures to try it on
+    # What a job yields that the state does not hold (an evaluation, a heatmap, a doctor's report):
+    # the view that asked for it listens here, by type and request. A new capability is a job and a
+    # view; neither the runner nor this class learns a new signal for it.
+    result = Signal(object, object)  # Request, the item
 
     def __init__(self, state: AppState | None = None) -> None:
         super().__init__()
@@ -226,6 +230,8 @@ class Studio(QObject):
             e.ready, e.backbones, e.detectors = True, event.backbones, event.detectors
             e.default_backbone, e.devices = event.default, event.devices
             e.changed.emit()
+        else:
+            self.result.emit(request, event)
 
     @Slot(object, object)
     def _on_error(self, request: Request, error: JobError) -> None:

@@ -50,6 +50,8 @@ class ClassifyPage(QWidget):
         self.drop_zone.pasteClicked.connect(self.paste)
         outer.addWidget(self.drop_zone, 1)
 
+        self.cards = CardsView()
+        self.view = ResultsView()
         prow = QHBoxLayout()
         self.progress = ProgressPanel(self.state.jobs, OWNER)
         prow.addWidget(self.progress, 1)
@@ -63,12 +65,18 @@ class ClassifyPage(QWidget):
         self.progress_row.setLayout(prow)
         outer.addWidget(self.progress_row)
 
+        self.tools = QHBoxLayout()  # what else can be done with the chosen model: views add buttons here
+        self.tools.setContentsMargins(0, 0, 0, 0)
+        self.tools.addStretch(1)
+        outer.addLayout(self.tools)
+        # Extra entries for a picture's right-click menu (cards and table rows): each provider is
+        # called with the results.Answer and returns (text, callback) pairs.
+        self.menu_extras: list = []
+        self.cards.menu_extras = self.view.menu_extras = self.menu_extras
         self.results = QTabWidget()
         self.results.setDocumentMode(True)
         outer.addWidget(self.results, 3)
-        self.cards = CardsView()
         self.results.addTab(self.cards, "Pictures")
-        self.view = ResultsView()
         self.view.exportRequested.connect(self.ask_export)
         self.view.clearRequested.connect(self.clear_results)
         self.view.countsChanged.connect(self._update_tabs)
@@ -180,6 +188,13 @@ class ClassifyPage(QWidget):
         if not self.pending:
             self.cards.mark_waiting("Stopped" if self.state.jobs.progress[OWNER].text.startswith("Stopped")
                                     else "Not classified: see the message above")
+
+    def add_tool(self, button) -> None:
+        """A button for something else to do with the chosen model (Test on a folder…, Sort…)."""
+        self.tools.insertWidget(self.tools.count() - 1, button)
+
+    def extras_for(self, answer) -> list:
+        return [item for provider in self.menu_extras for item in provider(answer)]
 
     # ------------------------------------------------------------------ models
 

@@ -55,6 +55,7 @@ class PredictionCard(QFrame):
         self.labels: list[str] = []
         self.bars: list[QProgressBar] = []
         self.result = None  # the results.Answer shown
+        self.menu_extras: list = []  # see ClassifyPage.menu_extras
 
     def show_result(self, answer) -> None:
         """A results.Answer: the top guesses, or the reason the picture was skipped."""
@@ -80,7 +81,8 @@ class PredictionCard(QFrame):
         open_picture(self.path)
 
     def contextMenuEvent(self, event) -> None:  # noqa: N802
-        picture_menu(self, self.path).exec(event.globalPos())
+        extra = [item for provider in self.menu_extras for item in provider(self.result)] if self.result else []
+        picture_menu(self, self.path, extra).exec(event.globalPos())
 
     def _show_thumb(self, thumb) -> None:
         if isinstance(thumb, QImage) and not thumb.isNull():

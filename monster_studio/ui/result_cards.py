@@ -24,9 +24,11 @@ class CardsView(QScrollArea):
         self.setWidget(self.box)
         self.cards: dict[tuple[int, str], PredictionCard] = {}
         self.order: list[PredictionCard] = []
+        self.menu_extras: list = []  # see ClassifyPage.menu_extras
 
     def add(self, request: int, path: str, detection: bool = False) -> PredictionCard:
         card = DetectionCard(path) if detection else PredictionCard(path)
+        card.menu_extras = self.menu_extras
         self.cards[(request, path)] = card
         self.order.append(card)
         self.flow.addWidget(card)

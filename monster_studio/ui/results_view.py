@@ -59,6 +59,7 @@ class ResultsView(QWidget):
         self.counts_label.setTextFormat(Qt.TextFormat.PlainText)
         role(self.counts_label, "hint")
         box.addWidget(self.counts_label)
+        self.menu_extras: list = []  # see ClassifyPage.menu_extras
         self.tables = {"classes": ResultsModel(self), "objects": ResultsModel(self, kind="objects")}
         self.model = self.tables["classes"]
         self.proxy = ResultsProxy(self)
@@ -101,7 +102,9 @@ class ResultsView(QWidget):
     def _menu(self, pos) -> None:
         index = self.table.indexAt(pos)
         if index.isValid():
-            picture_menu(self.table, self._answer_at(index).path).exec(self.table.viewport().mapToGlobal(pos))
+            answer = self._answer_at(index)
+            extra = [item for provider in self.menu_extras for item in provider(answer)]
+            picture_menu(self.table, answer.path, extra).exec(self.table.viewport().mapToGlobal(pos))
 
     def _size_columns(self) -> None:
         widths = (220, 320, 60, 260, 200) if self.model.kind == "objects" else (220, 140, 90, 170, 260, 200)

@@ -7,7 +7,18 @@ import html
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from monster_studio.core.wording import percent, visible
 from monster_studio.ui.loss_plot import LossPlot
@@ -40,7 +51,10 @@ class TrainResult(QWidget):
         self.split = QSplitter(Qt.Orientation.Vertical)  # the user can give the plot or the result more room
         self.split.setChildrenCollapsible(False)
         self.split.addWidget(self.plot)
-        box.addWidget(self.split, 1)
+        self.tabs = QTabWidget()  # "Learning" first; views of the result add their own tabs (add_tab)
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.split, "Learning")
+        box.addWidget(self.tabs, 1)
         panel = QFrame()
         panel.setProperty("role", "panel")
         pbox = QVBoxLayout(panel)
@@ -88,6 +102,9 @@ class TrainResult(QWidget):
         self.summary.setText(f"<p>The model trained on <b>{html.escape(visible(Path(t.summary.folder).name))}</b>{right} "
                              "is still on the Classify page, and <i>Save model…</i> keeps it.</p>"
                              "<p>Press Train to train on this folder.</p>")
+
+    def add_tab(self, widget: QWidget, title: str) -> int:
+        return self.tabs.addTab(widget, title)
 
     def set_buttons(self, enabled: bool) -> None:
         self.save_button.setEnabled(enabled)
