@@ -318,8 +318,8 @@ class Studio(QObject):
 _DID_NOT_FINISH = {"train": "Training did not finish", "sample": "Training did not finish",
                    "classify": "Classifying did not finish", "model": "The model could not be opened",
                    "save": "The model was not saved", "import": "The weights file was not installed",
-                   "scan": "Ready"}
-_DONE_TEXT = {"import": "Weights installed"}
+                   "export": "The model was not exported", "scan": "Ready"}
+_DONE_TEXT = {"import": "Weights installed", "export": "Exported"}
 
 
 def _classified_words(done: ClassifyDone) -> str:

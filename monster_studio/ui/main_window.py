@@ -27,6 +27,7 @@ from monster_studio.ui.applog import log_file
 from monster_studio.ui.classify_page import ClassifyPage
 from monster_studio.ui.desktop_entry import resources_dir
 from monster_studio.ui.drop_zone import local_paths
+from monster_studio.ui.export_model import show_outcome
 from monster_studio.ui.menus import build_menus
 from monster_studio.ui.sidebar import Sidebar
 from monster_studio.ui.train_page import TrainPage
@@ -81,6 +82,7 @@ class MainWindow(QMainWindow):
                                                 store.remember_model(path), self.classify_page.picker.fill()))
         self.train_page.tryItRequested.connect(self.try_it)
         self.studio.sampleTrained.connect(self.try_it)
+        self.studio.result.connect(lambda request, item: show_outcome(self, request, item))
         self.classify_page.view.countsChanged.connect(self._update_actions)
         self.restore()
         self._update_actions()
@@ -203,6 +205,8 @@ class MainWindow(QMainWindow):
         self.train_action.setEnabled(ready and not training)
         self.stop_action.setEnabled(s.jobs.stoppable())
         self.export_action.setEnabled(bool(self.classify_page.view.model.rows))
+        self.export_model_action.setEnabled(ready and (s.model.trained is not None or
+                                                       self.classify_page.selected_key().startswith("file:")))
         self.sample_action.setEnabled(ready and not training)
         for action in (self.import_action, self.paste_action, self.open_model_action):
             action.setEnabled(ready)

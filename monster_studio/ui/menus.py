@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication
 
 from monster_studio import APP_NAME
 from monster_studio.ui.about import show_about
+from monster_studio.ui.export_model import ask_export
 from monster_studio.ui.guide import show_guide
 
 TRAIN, CLASSIFY = 0, 1
@@ -42,6 +43,8 @@ def build_menus(self) -> None:
     self.export_action = _action(self, file, "&Export Results as CSV…", self.export_results, "Ctrl+E",
                                       "Save the Classify page's results as a spreadsheet file",
                                       Qt.ShortcutContext.ApplicationShortcut)
+    self.export_model_action = _action(self, file, "E&xport Model…", lambda: ask_export(self), "Ctrl+Shift+E",
+                                       "Save the classifier as ONNX or TorchScript, for other programs")
     file.addSeparator()
     self.sample_action = _action(self, file, "Try the Sample &Monsters", self.try_sample, None,
                                       "Draw sample pictures, train on them and try the result")
