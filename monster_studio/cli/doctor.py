@@ -58,7 +58,8 @@ def run(args) -> int:
     if report.label_issues:
         print(f"\nMaybe in the wrong class ({len(report.label_issues)}), most likely first:")
         for i in report.label_issues[:n]:
-            print(f"  {show(i.path)}: in '{visible(i.given)}', looks like '{visible(i.suggested)}' ({i.score:.2f})")
+            sure = ", very likely" if i.confident else ""
+            print(f"  {show(i.path)}: in '{visible(i.given)}', looks like '{visible(i.suggested)}' ({i.score:.2f}{sure})")
         more(report.label_issues)
     if report.leaks:
         print(f"\nAmong both the training and the check pictures ({len(report.leaks)}):")
