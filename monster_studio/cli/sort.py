@@ -34,6 +34,8 @@ def run(args) -> int:
     try:
         plan = run_to_end(sort.plan_steps(model, args.in_dir, args.out_dir, args.min_confidence, cancel), bars)
         bars.close()
+        if not plan.items:
+            return fail(f"there is no file to sort in {args.in_dir}")
         for line in plan.summary():
             say(line, quiet=quiet and not args.dry_run or args.json)
         if args.dry_run:
@@ -53,6 +55,4 @@ def run(args) -> int:
     else:
         for line in result.summary():
             print(line)
-    if not plan.items:
-        return fail(f"there is no picture in {args.in_dir}")
     return 0

@@ -95,7 +95,13 @@ class SortPlan:
 
     @property
     def n_already(self) -> int:
-        return self._count(ALREADY) + self._count(SAME_AS)
+        """Pictures whose bytes are already in OUT."""
+        return self._count(ALREADY)
+
+    @property
+    def n_same(self) -> int:
+        """Pictures with the same bytes as another one being sorted: sorted once."""
+        return self._count(SAME_AS)
 
     @property
     def n_skipped(self) -> int:
@@ -111,7 +117,7 @@ class SortPlan:
 
     def to_dict(self) -> dict:
         return {"in": self.in_dir, "out": self.out_dir, "model": self.model, "min_confidence": self.min_confidence,
-                "new": self.n_new, "already": self.n_already, "skipped": self.n_skipped,
+                "new": self.n_new, "already": self.n_already, "same": self.n_same, "skipped": self.n_skipped,
                 "not_sure": self.n_not_sure, "counts": self.counts, "folders": dict(self.folders),
                 "renamed": dict(self.renamed), "left_out": self.left_out,
                 "items": [asdict(i) for i in self.items]}
@@ -127,9 +133,12 @@ class SortPlan:
         if self.n_already:
             lines.append(f"{plural(self.n_already, 'picture')} {'is' if self.n_already == 1 else 'are'} already sorted "
                          "(the same bytes are in the sorted folder) and will not be copied again.")
+        if self.n_same:
+            lines.append(f"{plural(self.n_same, 'picture')} {'is a copy' if self.n_same == 1 else 'are copies'} of "
+                         "another picture here; the picture is sorted once.")
         if self.n_skipped:
-            lines.append(f"{plural(self.n_skipped, 'file')} cannot be sorted (not a picture that can be read) and "
-                         "will be left where it is." if self.n_skipped == 1 else
+            lines.append("1 file cannot be sorted (not a picture that can be read) and will be left where it is."
+                         if self.n_skipped == 1 else
                          f"{self.n_skipped} files cannot be sorted (not pictures that can be read) and will be left "
                          "where they are.")
         for cls, folder in self.renamed.items():
@@ -150,7 +159,8 @@ class SortResult:
     move: bool
     copied: int = 0
     removed: int = 0
-    already: int = 0
+    already: int = 0  # already in OUT before this sort
+    same: int = 0  # copies of another picture of this sort, sorted once
     not_sure: int = 0
     skipped: int = 0
     counts: dict[str, int] = field(default_factory=dict)
@@ -158,7 +168,7 @@ class SortResult:
 
     def to_dict(self) -> dict:
         return {"in": self.plan.in_dir, "out": self.plan.out_dir, "model": self.plan.model, "move": self.move,
-                "copied": self.copied, "removed": self.removed, "already": self.already,
+                "copied": self.copied, "removed": self.removed, "already": self.already, "same": self.same,
                 "not_sure": self.not_sure, "skipped": self.skipped, "counts": dict(self.counts),
                 "renamed": dict(self.plan.renamed), "manifest": self.manifest,
                 "min_confidence": self.plan.min_confidence}
@@ -170,12 +180,16 @@ class SortResult:
         verb = "Moved" if self.move else "Copied"
         lines = [f"{verb} {plural(self.copied, 'picture')} into {self.plan.out_dir}"
                  + (f", {self.not_sure} of them into {NOT_SURE}" if self.not_sure else "") + "."]
+        removed = " (the originals were removed once the sorted copy was checked)" if self.move else ""
         if self.already:
-            lines.append(f"{plural(self.already, 'picture')} {'was' if self.already == 1 else 'were'} already sorted"
-                         + (" (their originals were removed once the sorted copy was checked)." if self.move else "."))
+            lines.append(f"{plural(self.already, 'picture')} {'was' if self.already == 1 else 'were'} already "
+                         f"sorted{removed}.")
+        if self.same:
+            lines.append(f"{plural(self.same, 'picture')} {'was a copy' if self.same == 1 else 'were copies'} of "
+                         f"another one, sorted once{removed}.")
         if self.skipped:
-            lines.append(f"{plural(self.skipped, 'file')} left where {'it was' if self.skipped == 1 else 'they were'} "
-                         "(not pictures that can be read).")
+            lines.append("1 file left where it was (not a picture that can be read)." if self.skipped == 1 else
+                         f"{self.skipped} files left where they were (not pictures that can be read).")
         lines.append(f"Where each picture went: {self.manifest}")
         return lines
 
@@ -449,7 +463,10 @@ def apply_steps(plan: SortPlan, move: bool = False, cancel: Cancel | None = None
                     _remove_original(src, Path(item.destination), item.sha256)
                     result.removed += 1
                     status += "; original removed"
-                result.already += 1
+                if item.status == ALREADY:
+                    result.already += 1
+                else:
+                    result.same += 1
                 if (item.source, item.sha256) not in known or move:
                     rows.add(_row(item, item.destination, status))
             else:
