@@ -67,13 +67,15 @@ def run(args) -> int:
             how = "the same file" if k.exact else f"near-copies, similarity {k.similarity:.2f}"
             print(f"  {' = '.join(show(p) for p in k.train + k.val)} ({how})")
         more(report.leaks)
-    if report.duplicates:
-        print(f"\nCopies ({plural(len(report.duplicates), 'group')}):")
-        for g in report.duplicates[:n]:
+    leaking = {tuple(sorted(k.paths)) for k in report.leaks}
+    others = [g for g in report.duplicates if tuple(sorted(g.paths)) not in leaking]  # the leaks are listed above
+    if others:
+        print(f"\n{'Other copies' if report.leaks else 'Copies'} ({plural(len(others), 'group')}):")
+        for g in others[:n]:
             how = "the same file" if g.exact else f"similarity {g.similarity:.2f}"
             clash = f"; in different classes: {', '.join(map(visible, g.classes))}" if len(g.classes) > 1 else ""
             print(f"  {' = '.join(show(p) for p in g.paths)} ({how}{clash})")
-        more(report.duplicates)
+        more(others)
     if report.outliers:
         print(f"\nUnlike the rest of their class ({len(report.outliers)}):")
         for o in report.outliers[:n]:

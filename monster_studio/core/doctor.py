@@ -151,9 +151,9 @@ class CheckReport:
             n = sum(len(d.paths) for d in self.duplicates)
             lines.append(f"{n} pictures are copies of one another ({plural(len(self.duplicates), 'group')}).")
         if self.leaks:
-            lines.append(f"{plural(len(self.leaks), 'picture')} {'is' if len(self.leaks) == 1 else 'are'} among "
-                         f"both the training pictures and the {CHECK_PICTURES}: the accuracy measured on the "
-                         f"{CHECK_PICTURES} is higher than it should be.")
+            n = sum(len(k.val) for k in self.leaks)
+            lines.append(f"{n} of the {CHECK_PICTURES} {'is a copy' if n == 1 else 'are copies'} of training pictures: "
+                         f"the accuracy measured on the {CHECK_PICTURES} is higher than it should be.")
         if self.outliers:
             lines.append(f"{plural(len(self.outliers), 'picture')} look{'s' if len(self.outliers) == 1 else ''} "
                          "unlike the rest of {}.".format("its class" if len(self.outliers) == 1 else "their class"))
