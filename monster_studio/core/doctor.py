@@ -30,6 +30,7 @@ import numpy as np
 from monster_studio.core import catalogue, dataset, features, weights
 from monster_studio.core.actions import content_hash
 from monster_studio.core.device import pick
+from monster_studio.core.errors import UserError
 from monster_studio.core.events import Cancel, Phase, Progress, Skipped
 from monster_studio.core.wording import CHECK_PICTURES, plural
 
@@ -180,6 +181,8 @@ def check_steps(folder, backbone: str = catalogue.DEFAULT_BACKBONE, *, val_split
     not matter when the folder has its own train/ and val/). Raises Cancelled when stopped and
     DatasetError (a UserError) when the folder cannot be used."""
     t0 = time.perf_counter()
+    if not 0.0 < near_copy <= 1.0:
+        raise UserError("The similarity for near-copies is a share above 0 and at most 1, e.g. 0.95.")
     spec = catalogue.backbone(backbone)
     yield Phase("scan", "Reading the folder")
     ds = yield from dataset.scan_steps(folder, val_split, seed, cancel)
@@ -198,7 +201,10 @@ def check_steps(folder, backbone: str = catalogue.DEFAULT_BACKBONE, *, val_split
     for i, p in enumerate(pictures):
         if cancel is not None:
             cancel.check()
-        hashes.append(content_hash(p.path))
+        try:
+            hashes.append(content_hash(p.path))
+        except OSError:  # gone or unreadable since the scan: it is nobody's copy
+            hashes.append(f"unreadable:{i}")
         if i % 50 == 49:
             yield Progress("hash", i + 1, len(pictures), "pictures")
     yield Progress("hash", len(pictures), len(pictures), "pictures")
