@@ -3,8 +3,11 @@ and fine-tuned models, giving the app's own answers; the ONNX file read by onnxr
 alone, as the README's snippet does."""
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import random
+import shutil
 import subprocess
 import sys
 import warnings
@@ -72,12 +75,26 @@ def app_probabilities(model: TrainedModel, files: list[Path]) -> np.ndarray:
     return np.array([[dict(a.top)[c] for c in model.classes] for a in answers])
 
 
+@pytest.fixture(scope="module")
+def exported(head_only, finetuned, tmp_path_factory) -> dict:
+    """Both models exported once each, by the command a user types: {name: (model, onnx, torchscript)}."""
+    out = {}
+    for name, model_file in (("head_only", head_only), ("finetuned", finetuned)):
+        folder = tmp_path_factory.mktemp(name)
+        onnx_file, ts_file = folder / "model.onnx", folder / "model.pt"
+        said = io.StringIO()
+        with contextlib.redirect_stderr(said):
+            assert main(["export", str(model_file), "--onnx", str(onnx_file), "--torchscript", str(ts_file)]) == 0
+        lines = said.getvalue().splitlines()
+        assert any(f"{onnx_file} (ONNX" in line and "gives the app's answers to within" in line for line in lines)
+        assert any(f"{ts_file} (TorchScript" in line and "5 classes" in line for line in lines)
+        out[name] = (model_file, onnx_file, ts_file)
+    return out
+
+
 @pytest.mark.parametrize("which", ["head_only", "finetuned"])
-def test_exported_files_give_the_apps_answers(which, request, tmp_path, capsys):
-    model_file = request.getfixturevalue(which)
-    onnx_file, ts_file = tmp_path / "model.onnx", tmp_path / "model.pt"
-    assert main(["export", str(model_file), "--onnx", str(onnx_file), "--torchscript", str(ts_file)]) == 0
-    assert "gives the app's answers" in capsys.readouterr().err
+def test_exported_files_give_the_apps_answers(which, exported, tmp_path):
+    model_file, onnx_file, ts_file = exported[which]
     model = modelfile.load(model_file)
     assert (model.backbone_state is not None) == (which == "finetuned")
     files = generated(tmp_path / "pics")
@@ -108,10 +125,10 @@ def test_exported_files_give_the_apps_answers(which, request, tmp_path, capsys):
     assert np.abs(traced - expected).max() <= 1e-4
 
 
-def test_the_readme_snippet_needs_only_onnxruntime_and_pillow(head_only, tmp_path):
-    onnx_file = tmp_path / "model.onnx"
-    assert main(["export", str(head_only), "--onnx", str(onnx_file), "--quiet"]) == 0
-    model = modelfile.load(head_only)
+def test_the_readme_snippet_needs_only_onnxruntime_and_pillow(exported, tmp_path):
+    model_file, onnx_file, _ = exported["head_only"]
+    shutil.copyfile(onnx_file, tmp_path / "model.onnx")
+    model = modelfile.load(model_file)
     (photo,) = generated(tmp_path / "pics", 1)
     assert len(SNIPPET.splitlines()) == 10
     code = SNIPPET + "\nprint(sorted(m for m in sys.modules if m.split('.')[0] in " \

@@ -9,8 +9,9 @@ names and the preprocessing written in the file:
                                       (x - mean) / std per channel, RGB
     TorchScript extra files "classes.json", "preprocess.json": the same
 
-Each file is checked against the app's own network on a fixed batch of pictures before it is put
-in place (within 1e-4), and written atomically: a failure leaves any earlier file as it was.
+Each file is checked against the app's own answers (the engine that classifies, then the last
+layer) on a fixed batch of pictures before it is put in place (within 1e-4), and written
+atomically: a failure leaves any earlier file as it was.
 """
 from __future__ import annotations
 
@@ -84,8 +85,16 @@ def metadata(model: TrainedModel) -> dict[str, str]:
             "producer": f"Monster Studio {model.app_version}"}
 
 
-def _check_batch(model: TrainedModel) -> np.ndarray:
-    return model.preprocess.normalize(np.stack(engine.fixed_batch(model.preprocess.crop_size)))
+def _app_answers(model: TrainedModel, cancel=None) -> Iterator:
+    """The check batch (normalized pixels) and the app's own probabilities for it, computed the way
+    classifying computes them (the engine, then the last layer, then softmax)."""
+    arrays = engine.fixed_batch(model.preprocess.crop_size)
+    embed, weight, bias = yield from engine.classifier(model, torch.device("cpu"), cancel)
+    try:
+        probs = engine.softmax(embed(arrays) @ weight.T + bias)
+    finally:
+        embed.close()
+    return model.preprocess.normalize(np.stack(arrays)), probs
 
 
 def _check_target(path: Path) -> None:
@@ -106,10 +115,8 @@ def to_onnx(model: TrainedModel, path: str | os.PathLike, cancel=None) -> Iterat
     """Write the model as ONNX; yields download events if needed, returns Exported."""
     path = Path(path).expanduser()
     _check_target(path)
+    x, expected = yield from _app_answers(model, cancel)
     wrapped = yield from network(model, cancel)
-    x = _check_batch(model)
-    with torch.inference_mode():
-        expected = wrapped(torch.from_numpy(x)).numpy()
     import onnx
 
     try:
@@ -141,10 +148,9 @@ def to_torchscript(model: TrainedModel, path: str | os.PathLike, cancel=None) ->
     """Write the model as TorchScript (torch.jit.load reads it); yields download events if needed."""
     path = Path(path).expanduser()
     _check_target(path)
+    x, expected = yield from _app_answers(model, cancel)
+    x = torch.from_numpy(x)
     wrapped = yield from network(model, cancel)
-    x = torch.from_numpy(_check_batch(model))
-    with torch.inference_mode():
-        expected = wrapped(x).numpy()
     extra = {"classes.json": json.dumps(list(model.classes)), "preprocess.json": json.dumps(model.preprocess.to_dict())}
     try:
         with files.temporary_beside(path) as tmp:
