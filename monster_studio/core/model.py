@@ -15,6 +15,7 @@ from monster_studio.core import backbones, catalogue, weights
 from monster_studio.core.catalogue import Backbone
 from monster_studio.core.events import Cancel
 from monster_studio.core.images import Preprocess
+from monster_studio.core.unsure import Calibration
 
 
 @dataclass
@@ -29,6 +30,9 @@ class TrainedModel:
     created: str = field(default_factory=lambda: _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
     app_version: str = __version__
     source: str = ""  # the file it was loaded from, if any
+    # What it needs to say "not sure" (core.unsure.Calibration); None: always sure (an older file,
+    # ImageNet mode, or too few pictures to calibrate on).
+    unsure: Calibration | None = field(default=None, repr=False)
     _net: nn.Module | None = field(default=None, repr=False, compare=False)
 
     @property

@@ -1,9 +1,15 @@
 """The .monster model file: safetensors tensors plus JSON metadata. No pickle anywhere.
 
 Tensors: `head.weight`, `head.bias` (the new output layer) and, when the backbone was fine-tuned,
-`backbone.<name>` for every other weight. Metadata: one key, "monster_studio", holding JSON with the
-format version, class names, backbone id, preprocessing, metrics, training settings, creation
-time and app version. Saving is atomic: a temporary file in the same folder, then a rename.
+`backbone.<name>` for every other weight; `unsure.sample`, `unsure.distances`, `unsure.margins`
+when the model can say "not sure" (core.unsure). Metadata: one key, "monster_studio", holding
+JSON with the format version, class names, backbone id, preprocessing, metrics, training
+settings, creation time, app version and, with the unsure tensors, their "unsure" record.
+Saving is atomic: a temporary file in the same folder, then a rename.
+
+The unsure part is an addition within format 1, not a new format: a reader that does not know it
+(an older app) loads the head and ignores the extra tensors, and a file without it (an older
+file) loads here as a model that is always sure.
 """
 from __future__ import annotations
 
@@ -17,10 +23,13 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from monster_studio import MODEL_SUFFIX
+import numpy as np
+
 from monster_studio.core import backbones, catalogue, files
 from monster_studio.core.errors import UserError, os_error_words
 from monster_studio.core.images import Preprocess
 from monster_studio.core.model import TrainedModel
+from monster_studio.core.unsure import Calibration
 
 FORMAT = "monster-studio-model"
 FORMAT_VERSION = 1
@@ -52,11 +61,17 @@ def check_target(path: str | os.PathLike) -> Path:
     return path
 
 
+UNSURE = "unsure."
+
+
 def _metadata(model: TrainedModel) -> dict:
-    return {"format": FORMAT, "format_version": FORMAT_VERSION, "classes": list(model.classes),
+    meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "classes": list(model.classes),
             "backbone": model.backbone_id, "preprocess": model.preprocess.to_dict(),
             "finetuned": model.backbone_state is not None, "metrics": model.metrics,
             "settings": model.settings, "created": model.created, "app_version": model.app_version}
+    if model.unsure is not None:
+        meta["unsure"] = model.unsure.meta()
+    return meta
 
 
 def save(model: TrainedModel, path: str | os.PathLike) -> Path:
@@ -67,6 +82,8 @@ def save(model: TrainedModel, path: str | os.PathLike) -> Path:
     tensors = {f"head.{k}": v.detach().cpu().contiguous() for k, v in model.head.items()}
     if model.backbone_state is not None:
         tensors.update({f"backbone.{k}": v.detach().cpu().contiguous() for k, v in model.backbone_state.items()})
+    if model.unsure is not None:
+        tensors.update({UNSURE + k: torch.from_numpy(np.array(v)) for k, v in model.unsure.tensors().items()})
     meta = {META_KEY: json.dumps(_metadata(model), default=_json_default)}
     try:
         with files.temporary_beside(path) as tmp:
@@ -182,4 +199,17 @@ def load(path: str | os.PathLike) -> TrainedModel:
             raise ModelFileError(f"{path.name} is damaged: its weights hold invalid numbers.")
     return TrainedModel(spec.id, list(meta["classes"]), Preprocess.from_dict(meta["preprocess"]), head, body,
                         meta.get("metrics") or {}, meta.get("settings") or {}, meta.get("created", ""),
-                        meta.get("app_version", ""), source=str(path))
+                        meta.get("app_version", ""), source=str(path), unsure=_calibration(tensors, meta, spec, path))
+
+
+def _calibration(tensors: dict, meta: dict, spec, path: Path) -> Calibration | None:
+    """The "not sure" calibration, if the file has one (files from before it have none)."""
+    parts = {k[len(UNSURE):]: v for k, v in tensors.items() if k.startswith(UNSURE)}
+    if not parts and "unsure" not in meta:
+        return None
+    try:
+        arrays = {k: v.numpy() for k, v in parts.items()}
+        return Calibration.from_parts(arrays, meta.get("unsure"), spec.feature_size)
+    except (ValueError, TypeError) as exc:
+        raise ModelFileError(f"{path.name} is damaged: the figures it uses to say \"not sure\" cannot be read. "
+                             "Train the model again, or use an undamaged copy of the file.") from exc

@@ -42,16 +42,21 @@ class Prediction:
 
 
 def classify(model: TrainedModel, paths: Iterable[str | os.PathLike], top_k: int = 3,
-             cancel: Cancel | None = None, batch_size: int | None = None, device: str = "auto") -> Iterator:
+             cancel: Cancel | None = None, batch_size: int | None = None, device: str = "auto",
+             sure_share: float | None = None) -> Iterator:
     """Yields a Prediction or a Skipped per file, in order, a batch at a time. Ends quietly on cancel.
-    Yields download events first if the backbone's weights must be fetched."""
+    Yields download events first if the backbone's weights must be fetched. `sure_share`: the
+    share of its check pictures the model is to be sure of (core.unsure; default 0.95): lower
+    calls more pictures "not sure"."""
     files, missing = expand(paths)
+    sure_share = unsure.check_share(sure_share)  # a bad setting is refused before any work
     yield from missing
     try:
         dev = pick(device)
         embed, weight, bias = yield from engine.classifier(model, dev, cancel)
         try:
-            yield from _run(model, embed, weight, bias, files, top_k, cancel, batch_size or batch_size_for(model.spec, dev))
+            yield from _run(model, embed, weight, bias, files, top_k, cancel, batch_size or batch_size_for(model.spec, dev),
+                            sure_share)
         finally:
             embed.close()
     except Cancelled:
@@ -59,24 +64,26 @@ def classify(model: TrainedModel, paths: Iterable[str | os.PathLike], top_k: int
 
 
 def answers(model: TrainedModel, paths: list, feats: np.ndarray, weight: np.ndarray, bias: np.ndarray,
-            top_k: int = 3) -> list:
+            top_k: int = 3, sure_share: float | None = None) -> list:
     """Predictions (or a Skipped for an answer that is not a number) from features: the head, the
-    probabilities, the best `top_k`, and whether the model is sure."""
+    probabilities, the best `top_k`, and whether the model is sure (core.unsure)."""
     probs = engine.softmax(feats @ weight.T + bias)
     finite = np.isfinite(probs).all(axis=1)
     k = max(1, min(top_k, len(model.classes)))
     order = np.argsort(-probs, axis=1, kind="stable")[:, :k]
-    judged = unsure.judge(model, feats, probs)
+    judged = unsure.judge(model, feats[finite], probs[finite], sure_share)
+    judged_at = iter(judged)
     out = []
-    for path, ok, p, ix, (doubt, why) in zip(paths, finite, probs, order, judged):
+    for path, ok, p, ix in zip(paths, finite, probs, order):
         if not ok:
             out.append(Skipped(str(path), NOT_FINITE))
             continue
+        doubt, why = next(judged_at)
         out.append(Prediction(str(path), [(model.classes[j], float(p[j])) for j in ix], doubt, why, model.label))
     return out
 
 
-def _run(model, embed, weight, bias, files, top_k, cancel, batch_size) -> Iterator:
+def _run(model, embed, weight, bias, files, top_k, cancel, batch_size, sure_share) -> Iterator:
     pre = model.preprocess
 
     def decode(path: Path):
@@ -90,7 +97,8 @@ def _run(model, embed, weight, bias, files, top_k, cancel, batch_size) -> Iterat
             results: dict[Path, Prediction] = {}
             if good:
                 feats = embed([t for _, t in good])
-                for (f, _), r in zip(good, answers(model, [f for f, _ in good], feats, weight, bias, top_k)):
+                for (f, _), r in zip(good, answers(model, [f for f, _ in good], feats, weight, bias, top_k,
+                                                       sure_share)):
                     results[f] = r
             for f, t in batch:
                 yield Skipped(str(f), str(t)) if isinstance(t, images.BadPicture) else results[f]
