@@ -117,3 +117,6 @@ class Finished:
     metrics: dict
     skipped: list[Skipped] = field(default_factory=list)
     seconds: float = 0.0
+    # The check pictures' evaluation (core.evaluate.Evaluation): confusion, per-class figures and
+    # one row per picture (none when no pictures were kept aside to check on).
+    evaluation: Any = None

@@ -11,13 +11,14 @@ import random
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from monster_studio.core import backbones, catalogue, dataset, engine, features, images, weights
+from monster_studio.core import backbones, catalogue, dataset, engine, evaluate, features, images, predict, unsure, weights
 from monster_studio.core.catalogue import Backbone
 from monster_studio.core.device import pick
 from monster_studio.core.events import Cancel, Cancelled, EpochEnd, Finished, Phase, Progress
@@ -138,17 +139,43 @@ def _decode_all(pictures, cancel, pool, min_side, progress):
     return out
 
 
+@dataclass
+class Seen:
+    """What the finished network sees for each usable training and check picture (the centre
+    crop): its features, label and file. The evaluation and the "not sure" calibration start here."""
+
+    train_feats: np.ndarray
+    train_labels: np.ndarray
+    val_feats: np.ndarray
+    val_labels: np.ndarray
+    val_paths: list
+
+
+def _cached_seen(ds: dataset.Dataset, feats: dict, feature_size: int) -> Seen:
+    """`Seen` from the feature cache (the starting model is frozen: its features are the cached ones)."""
+    def part(pictures):
+        kept = [(p, feats[(p.path, 0)]) for p in pictures if (p.path, 0) in feats]
+        x = np.stack([f for _, f in kept]).astype(np.float32) if kept else np.empty((0, feature_size), np.float32)
+        return x, np.array([p.label for p, _ in kept], dtype=np.int64), [p.path for p, _ in kept]
+
+    tx, ty, _ = part(ds.train)
+    vx, vy, vp = part(ds.val)
+    return Seen(tx, ty, vx, vy, vp)
+
+
 def finetune(net: nn.Module, spec: Backbone, ds: dataset.Dataset, settings: TrainSettings,
              device: torch.device, cancel: Cancel | None) -> Iterator:
     """The chapter's step 5: unfreeze the last stage(s) and train them with the head, on
     pictures (augmented afresh each epoch), at a tenth of the learning rate. Returns the best
-    epoch, and the validation logits and labels of the network it leaves (the best one)."""
+    epoch, and what the network it leaves (the best one) sees of each picture (`Seen`)."""
     pre = spec.preprocess
     # One progress count for the whole stage, in units of about equal time so an ETA holds
     # (measured on photos with Lite0 on a CPU: decoding ~5 ms, a forward pass ~17 ms, forward and
     # backward ~40 ms per picture): decoding a picture once is 1, a forward pass 4, both passes 12.
+    # The last pass looks at every picture once more with the tuned network (its features).
     n_train, n_val = len(ds.train), len(ds.val)
-    total = (n_train + n_val) + settings.finetune_epochs * (12 * n_train + 4 * n_val) + 4 * n_val
+    total = (n_train + n_val) + settings.finetune_epochs * (12 * n_train + 4 * n_val) + 4 * n_val \
+        + 4 * (n_train + n_val)
     done = 0
 
     def progress(k: int) -> Progress:
@@ -160,10 +187,11 @@ def finetune(net: nn.Module, spec: Backbone, ds: dataset.Dataset, settings: Trai
         train_imgs = yield from _decode_all(ds.train, cancel, pool, pre.resize_size, progress)
         val_imgs = yield from _decode_all(ds.val, cancel, pool, pre.resize_size, progress)
     train = [(img, p.label) for img, p in zip(train_imgs, ds.train) if img is not None]
-    val_pairs = [(_center(pre, img), p.label) for img, p in zip(val_imgs, ds.val) if img is not None]
-    val_pairs = [(x, label) for x, label in val_pairs if x is not None]
+    train_seen = list(train)  # in the folder's order (train is shuffled each epoch)
+    val_pairs = [(_center(pre, img), p) for img, p in zip(val_imgs, ds.val) if img is not None]
+    val_pairs = [(x, p) for x, p in val_pairs if x is not None]
     val_x = [x for x, _ in val_pairs]
-    val_y = torch.tensor([label for _, label in val_pairs], dtype=torch.long)
+    val_y = torch.tensor([p.label for _, p in val_pairs], dtype=torch.long)
     params = backbones.freeze(net, spec, finetune=True)
     net.to(device).to(memory_format=torch.channels_last)
     opt = torch.optim.AdamW(params, lr=settings.lr * 0.1, weight_decay=settings.weight_decay)
@@ -216,24 +244,31 @@ def finetune(net: nn.Module, spec: Backbone, ds: dataset.Dataset, settings: Trai
     net.load_state_dict(best[2])
     for p in net.parameters():
         p.requires_grad = False
-    logits = val_logits()
+    net.eval()
+
+    def features_of(crops):
+        """Features of the tuned network for centre crops made batch by batch (bounded memory),
+        and which of the crops could be made."""
+        out, kept = [], []
+        with backbones.headless(net, spec), torch.inference_mode():
+            for i in range(0, len(crops), bs):
+                if cancel is not None:
+                    cancel.check()
+                made = [(j, crops[j]()) for j in range(i, min(i + bs, len(crops)))]
+                made = [(j, c) for j, c in made if c is not None]
+                if made:
+                    out.append(net(engine.to_input([c for _, c in made], pre, device)).float().cpu().numpy())
+                    kept += [j for j, _ in made]
+                yield progress(4 * len(crops[i:i + bs]))
+        return (np.concatenate(out) if out else np.empty((0, spec.feature_size), np.float32)), kept
+
+    train_feats, kept = yield from features_of([lambda img=img: _center(pre, img) for img, _ in train_seen])
+    val_feats, _ = yield from features_of([lambda x=x: x for x in val_x])
+    if done < total:  # pictures that could not be decoded were counted but never looked at
+        yield Progress("finetune", total, total, "steps")
     net.cpu()
-    return best[1], logits, val_y
-
-
-def per_class_report(logits: torch.Tensor, y: torch.Tensor, classes: list[str]) -> dict:
-    pred = logits.argmax(1) if len(y) else torch.empty(0, dtype=torch.long)
-    n = len(classes)
-    confusion = torch.zeros(n, n, dtype=torch.long)
-    for t, p in zip(y.tolist(), pred.tolist()):
-        confusion[t, p] += 1
-    report = {}
-    for i, c in enumerate(classes):
-        tp = int(confusion[i, i])
-        predicted, actual = int(confusion[:, i].sum()), int(confusion[i].sum())
-        report[c] = {"precision": tp / predicted if predicted else None,
-                     "recall": tp / actual if actual else None, "support": actual}
-    return {"per_class": report, "confusion": confusion.tolist()}
+    return best[1], Seen(train_feats, np.array([train_seen[j][1] for j in kept], dtype=np.int64), val_feats,
+                         val_y.numpy(), [p.path for _, p in val_pairs])
 
 
 def fit(data_dir, settings: TrainSettings | None = None, cancel: Cancel | None = None) -> Iterator:
@@ -283,17 +318,19 @@ def _fit(data_dir, s: TrainSettings, cancel: Cancel | None) -> Iterator:
         new_head = backbones.replace_head(net, spec, len(ds.classes))
         new_head.load_state_dict(head.state_dict())
         yield Phase("finetune", "Fine-tuning the last layers of the starting model")
-        finetune_epoch, val_logits, val_y = yield from finetune(net, spec, ds, s, device, cancel)
+        finetune_epoch, seen = yield from finetune(net, spec, ds, s, device, cancel)
         finetune_seconds = time.perf_counter() - t_ft
+        head = new_head
     else:
-        val_y = val[1]
-        with torch.no_grad():
-            val_logits = head(val[0]) if len(val_y) else torch.empty(0, len(ds.classes))
-    val_loss, val_acc = _evaluate(val_logits, val_y)
+        seen = _cached_seen(ds, feats, spec.feature_size)
+    weight = head.weight.detach().float().cpu().numpy()
+    bias = head.bias.detach().float().cpu().numpy()
+    val_logits = torch.from_numpy(seen.val_feats @ weight.T + bias)
+    val_loss, val_acc = _evaluate(val_logits, torch.from_numpy(seen.val_labels))
     metrics = {"val_accuracy": val_acc, "val_loss": val_loss, "best_epoch": best_epoch,
                "finetune_best_epoch": finetune_epoch, "head_val_accuracy": head_accuracy,
                "finetune_seconds": finetune_seconds, "n_train": len(ds.train), "n_val": len(ds.val),
-               "classes": list(ds.classes), "counts": counts, **per_class_report(val_logits, val_y, ds.classes)}
+               "classes": list(ds.classes), "counts": counts}
     if s.finetune:
         model = TrainedModel.from_network(net, spec, ds.classes, True, metrics, s.to_dict())
     else:
@@ -304,5 +341,23 @@ def _fit(data_dir, s: TrainSettings, cancel: Cancel | None) -> Iterator:
             new_head = backbones.replace_head(net, spec, len(ds.classes))
             new_head.load_state_dict(head.state_dict())
             model._net = net.cpu().eval()
-    yield Finished(model, metrics, list(ds.skipped), time.perf_counter() - t0)
+    model.unsure = unsure.calibrate(seen.train_feats, seen.train_labels, seen.val_feats,
+                                    engine.softmax(seen.val_feats @ weight.T + bias),
+                                    engine.softmax(seen.train_feats @ weight.T + bias), s.seed)
+    # The check pictures' evaluation, made by the code that classifies any picture (so it shows
+    # what `classify` would say of them, "not sure" included).
+    answered = predict.answers(model, seen.val_paths, seen.val_feats, weight, bias, top_k=min(3, len(ds.classes)))
+    checked = evaluate.from_predictions(ds.classes, [ds.classes[y] for y in seen.val_labels], answered,
+                                        folder=str(ds.root))
+    metrics.update(per_class=checked.per_class, confusion=checked.confusion, macro_f1=checked.macro_f1,
+                   unsure=_unsure_figures(model.unsure))
+    yield Finished(model, metrics, list(ds.skipped), time.perf_counter() - t0, checked)
 
+
+def _unsure_figures(calibration) -> dict | None:
+    """How the model's "not sure" was set, for its file and the window: on what, and the share of
+    those pictures it is not sure of at the default setting."""
+    if calibration is None:
+        return None
+    return {"calibrated_on": calibration.calibrated_on, "pictures": len(calibration.distances),
+            "sample": len(calibration.sample), "share_not_sure": calibration.share_flagged()}
