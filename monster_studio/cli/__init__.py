@@ -12,7 +12,7 @@ import sys
 
 from monster_studio import APP_NAME, __version__
 
-COMMANDS = ("train", "classify", "detect", "backbones", "import_weights", "sample", "export", "doctor", "sort")
+COMMANDS = ("train", "classify", "evaluate", "detect", "backbones", "import_weights", "sample", "export", "doctor", "sort")
 
 
 def parser() -> argparse.ArgumentParser:
