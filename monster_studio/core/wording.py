@@ -197,9 +197,13 @@ class CsvAppender:
 
         self._ctx = replacing(path, text=True, encoding=CSV_ENCODING, errors=CSV_ERRORS, newline="")
         self._file = self._ctx.__enter__()
-        self._writer = csv.writer(self._file)
-        self._writer.writerow([csv_cell(h) for h in header])
         self.rows = 0
+        try:
+            self._writer = csv.writer(self._file)
+            self._writer.writerow([csv_cell(h) for h in header])
+        except BaseException:
+            self.close(keep=False)  # no temporary file outlives a header that could not be written
+            raise
 
     def add(self, row) -> None:
         self._writer.writerow([csv_cell(c) for c in row])
