@@ -9,6 +9,7 @@ import argparse
 import os
 import signal
 import sys
+import warnings
 
 from monster_studio import APP_NAME, __version__
 
@@ -30,8 +31,38 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+class Terminated(SystemExit):
+    """SIGTERM (a `kill`, a logout) or SIGHUP (the terminal closed) arrived."""
+
+
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
 def _on_sigterm(signum, frame) -> None:
-    raise SystemExit(128 + signum)  # unwinds like Ctrl+C, so temporary files are removed on the way
+    # The first signal unwinds like Ctrl+C, so temporary files are removed (and the CSV rows done so
+    # far kept) on the way out; a second one while that runs must not cut the clean-up short.
+    for sig in STOP_SIGNALS:
+        try:
+            if signal.getsignal(sig) is _on_sigterm:
+                signal.signal(sig, signal.SIG_IGN)
+        except (ValueError, OSError):
+            pass
+    raise Terminated(128 + signum)
+
+
+def _install_stop_handlers() -> dict:
+    """Our handler for SIGTERM and SIGHUP, where they would otherwise kill the process outright
+    (one that is ignored, as under nohup, stays ignored). Returns the handlers to put back."""
+    previous = {}
+    for sig in STOP_SIGNALS:
+        try:
+            current = signal.getsignal(sig)
+            if current in (signal.SIG_DFL, None):
+                signal.signal(sig, _on_sigterm)
+                previous[sig] = current if current is not None else signal.SIG_DFL
+        except (ValueError, OSError):  # not the main thread (a test runner's worker)
+            pass
+    return previous
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,18 +81,20 @@ def main(argv: list[str] | None = None) -> int:
     from monster_studio.core import files
     from monster_studio.core.errors import UserError, describe
 
-    previous = signal.getsignal(signal.SIGTERM)
+    previous = _install_stop_handlers()
     try:
-        signal.signal(signal.SIGTERM, _on_sigterm)
-    except ValueError:  # not the main thread (a test runner's worker)
-        previous = None
-    try:
-        return args.func(args)
+        with warnings.catch_warnings():
+            if not args.debug:  # a library's warning is text for developers, not for the user
+                warnings.simplefilter("ignore")
+            return args.func(args)
     except UserError as exc:
         return fail(exc.terminal_text())
     except KeyboardInterrupt:
         print("\nstopped", file=sys.stderr)
         return 130
+    except Terminated as exc:
+        print("\nstopped (the program was asked to end)", file=sys.stderr)
+        return int(exc.code)
     except BrokenPipeError:  # `monster-studio classify ... | head`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
@@ -73,8 +106,8 @@ def main(argv: list[str] | None = None) -> int:
         return fail(f"unexpected {type(exc).__name__}: {exc} (run again with --debug for the details)")
     finally:
         files.remove_temporaries()
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 __all__ = ["main", "parser"]

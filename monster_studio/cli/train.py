@@ -5,6 +5,7 @@ import json
 import time
 
 from monster_studio.cli.words import count, fail, number, positive, say, share
+from monster_studio.core.wording import visible
 
 
 DEVICES = ("auto", "cpu", "cuda", "mps")  # checked against this computer when the work starts
@@ -36,12 +37,18 @@ def add(sub) -> None:
 
 def run(args) -> int:
     from monster_studio.cli.progress import Bars
-    from monster_studio.core import device, modelfile, training
+    from monster_studio.core import device, files, modelfile, training
     from monster_studio.core.errors import UserError
     from monster_studio.core.events import Cancel, ClassTable, EpochEnd, Finished
     from monster_studio.core.settings import TrainSettings
 
-    out = modelfile.check_target(args.out)  # a folder that cannot be written is reported before any work
+    # Where the model goes is checked before any work: a folder that is missing or cannot be
+    # written, a name too long for the disk or one it refuses, reported at once in plain words.
+    out = modelfile.with_suffix(args.out)
+    why = files.check_writable_file(out)
+    if why:
+        raise UserError(f"The model cannot be saved as {out.name}: {why}. Choose another name or folder.")
+    out = modelfile.check_target(out)
     try:
         device.pick(args.device)
     except ValueError as exc:
@@ -88,6 +95,6 @@ def run(args) -> int:
     else:
         checked = (f"Validation accuracy {m['val_accuracy']:.1%} on {m['n_val']} pictures" if m["n_val"]
                    else "No pictures were kept aside to check the model")
-        print(f"{checked} (best epoch {m['best_epoch']}); {len(finished.skipped)} file(s) skipped; "
-              f"saved {path} in {seconds:.1f} s")
+        print(visible(f"{checked} (best epoch {m['best_epoch']}); {len(finished.skipped)} file(s) skipped; "
+                      f"saved {path} in {seconds:.1f} s"))
     return 0
