@@ -174,7 +174,10 @@ class Preprocess:
         if not isinstance(d["mean"], list) or not isinstance(d["std"], list) or len(d["mean"]) != 3 \
                 or len(d["std"]) != 3:
             raise ValueError("mean and std need three numbers each")
-        mean, std = tuple(float(x) for x in d["mean"]), tuple(float(x) for x in d["std"])
+        try:
+            mean, std = tuple(float(x) for x in d["mean"]), tuple(float(x) for x in d["std"])
+        except OverflowError as exc:  # a whole number of 400 digits is valid JSON but no float
+            raise ValueError("mean and std need three finite numbers each") from exc
         pre = cls(d["resize_size"], d["crop_size"], mean, std, str(d.get("interpolation", "bilinear")))
         if not all(math.isfinite(v) for v in mean + std) or not all(v > 0 for v in std):
             raise ValueError("mean and std need three finite numbers each, std above zero")
