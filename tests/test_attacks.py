@@ -148,6 +148,14 @@ def engine_ready(terminal_model, terminal_pictures) -> None:
     run_to_end(predict.classify(modelfile.load(terminal_model), [terminal_pictures / "b"]))
 
 
+@pytest.mark.parametrize("text", [*TERMINAL_NAMES, "\x9b31m", "caf\udce9", "a\u2028b", "\u200dx\u2066y", "\rover\bwrite"])
+def test_visible_leaves_nothing_a_terminal_would_act_on(text):
+    shown = visible(text)  # C1 CSI, a byte that is not UTF-8, a line separator, joiners, isolates
+    assert shown.isprintable() and shown != text
+    assert all(ch.isprintable() or ch == " " for ch in shown)
+    assert visible(shown) == shown  # what is shown is shown as it is
+
+
 def test_classify_prints_names_visibly(terminal_model, terminal_pictures, capsys):
     assert main(["classify", str(terminal_model), str(terminal_pictures)]) == 0
     shown = capsys.readouterr()
@@ -155,6 +163,11 @@ def test_classify_prints_names_visibly(terminal_model, terminal_pictures, capsys
         assert not any(ch in text for ch in OBEYED), text
     assert visible(TERMINAL_NAMES[0]) in shown.out and visible(TERMINAL_NAMES[1]) in shown.out
     assert visible("\x1b[2Jcleared.png") in shown.err
+    assert main(["classify", str(terminal_model), str(terminal_pictures), "--json"]) == 0
+    shown = capsys.readouterr()
+    assert not any(ch in shown.out + shown.err for ch in OBEYED)
+    answers = [json.loads(line) for line in shown.out.splitlines()]
+    assert {a["top"][0]["label"] for a in answers if a["top"]} <= set(TERMINAL_NAMES)  # the names, intact
 
 
 @pytest.mark.xfail(strict=True, reason="cli/classify.py prints visible(f'{path}\\t{tops}'): visible() escapes the tab "
