@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QListWidget,
+    QMenu,
     QTableWidget,
     QTableWidgetItem,
     QToolButton,
@@ -67,6 +68,11 @@ class ClassTable(QWidget):
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._fit_height(3)
         box.addWidget(self.table)
+        # Right-click entries: each provider is called with the class under the pointer ('' for none)
+        # and returns (text, callback) pairs (rename a class, make one: see fix_actions).
+        self.menu_extras: list = []
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._menu)
         self.summary = QLabel()
         role(self.summary, "hint")
         self.summary.setWordWrap(True)
@@ -192,6 +198,19 @@ class ClassTable(QWidget):
             self._strips[(thumbs.folder, thumbs.class_name)] = pm
             item.setIcon(pm)
             item.setSizeHint(QSize(STRIP * (THUMB + 4), THUMB + 4))
+
+    def menu_entries(self, class_name: str) -> list:
+        return [entry for provider in self.menu_extras for entry in provider(class_name)]
+
+    def _menu(self, pos) -> None:
+        item = self.table.itemAt(pos)
+        name = self._table.classes[item.row()] if item is not None and self._table is not None else ""
+        entries = self.menu_entries(name) if self._table is not None else []
+        if entries:
+            menu = QMenu(self)
+            for text, callback in entries:
+                menu.addAction(text, callback)
+            menu.exec(self.table.viewport().mapToGlobal(pos))
 
     def class_names(self) -> list[str]:
         return [self.table.item(r, 0).text() for r in range(self.table.rowCount())]

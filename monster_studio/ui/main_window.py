@@ -28,6 +28,7 @@ from monster_studio.ui.classify_page import ClassifyPage
 from monster_studio.ui.desktop_entry import resources_dir
 from monster_studio.ui.drop_zone import local_paths
 from monster_studio.ui.export_model import show_outcome
+from monster_studio.ui.fix_data import install as install_fix_data
 from monster_studio.ui.menus import build_menus
 from monster_studio.ui.sidebar import Sidebar
 from monster_studio.ui.train_page import TrainPage
@@ -69,6 +70,7 @@ class MainWindow(QMainWindow):
         row.addWidget(self.stack, 1)
         self.setCentralWidget(central)
         build_menus(self)
+        self.fixes = install_fix_data(self)  # check my pictures, safe changes and Undo, Sort…, "This is actually…"
         self._build_status_bar()
 
         s = self.state

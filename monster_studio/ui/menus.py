@@ -53,6 +53,10 @@ def build_menus(self) -> None:
     file.addSeparator()
     _action(self, file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
     edit = bar.addMenu("&Edit")
+    # Its words and state are kept by the window's FixActions (ui/fix_actions.py).
+    self.undo_action = _action(self, edit, "&Undo", lambda: self.fixes.undo(), QKeySequence.StandardKey.Undo,
+                               "Undo the last change to the pictures of the training folder")
+    edit.addSeparator()
     self.paste_action = _action(self, edit, "&Paste Pictures", self.paste, QKeySequence.StandardKey.Paste,
                                      "Classify pictures or picture files from the clipboard")
     run = bar.addMenu("&Training")

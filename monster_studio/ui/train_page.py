@@ -160,6 +160,7 @@ class TrainPage(QWidget):
         buttons.addWidget(self.stop_button)
         buttons.addStretch(1)
         col.addLayout(buttons)
+        self.buttons_row = buttons  # other views add theirs here (Check my pictures)
         return column
 
     # ------------------------------------------------------------------ what the page shows
