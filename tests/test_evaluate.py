@@ -96,6 +96,8 @@ def test_a_labeled_folder_with_a_known_answer(tmp_path):
     reasons = {Path(s.path).name: s.reason for s in r.skipped}
     assert set(reasons) == {"readme.txt", "loose.png"} and "class folder" in reasons["loose.png"]
     assert not any(r.unsure for r in r.rows)  # no calibration: a model that cannot say "not sure"
+    assert evaluate.label_from_folder(test / "Fly" / "fly_0.png", model.classes) == "fly"
+    assert evaluate.label_from_folder(moths[0], model.classes) is None
 
 
 def test_folders_that_cannot_be_checked_are_plain_errors(tmp_path):

@@ -234,6 +234,13 @@ def _match(kind: str, classes: Sequence[str]) -> str | None:
     return same[0] if len(same) == 1 else None
 
 
+def label_from_folder(path: str | os.PathLike, classes: Sequence[str]) -> str | None:
+    """The class a picture is labeled as by the folder it sits in (named like one of `classes`,
+    in any case), or None: how the Classify page tells right from wrong for a picture dropped
+    from a labeled folder."""
+    return _match(Path(path).parent.name, classes)
+
+
 def labeled_files(root: str | os.PathLike, classes: Sequence[str], cancel: Cancel | None = None):
     """(files, truths, skipped, top): every file of a labeled folder with the class it is labeled
     as (the model's class name, or the folder's own name for a kind the model does not know), and
