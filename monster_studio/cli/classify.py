@@ -111,8 +111,9 @@ def run(args) -> int:
                     print(json.dumps(r.to_dict() | ({"heatmap": drawn} if maps is not None else {})), flush=True)
                 elif not table:
                     tops = ", ".join(f"{lab} {p:.1%}" for lab, p in r.top)
-                    unsure = f"\tnot sure: {r.unsure_reason}" if r.unsure else ""
-                    print(visible(f"{r.path}\t{tops}{unsure}"), flush=True)
+                    parts = [r.path, tops] + ([f"not sure: {r.unsure_reason}"] if r.unsure else [])
+                    # Each part made visible, the tabs between them kept (visible() writes a tab out as \x09).
+                    print("\t".join(visible(part) for part in parts), flush=True)
             else:
                 continue
             if table is not None:

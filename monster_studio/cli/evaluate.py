@@ -92,8 +92,9 @@ def _report(r, mistakes: int) -> None:
     if wrong:
         print(f"\n{plural(len(wrong), 'mistake')}, the most confident first:")
         for m in wrong[:mistakes]:
-            print(visible(f"{m.path}\tis {m.true}, said {m.predicted} {m.confidence:.1%}"
-                          + (f" (not sure: {m.unsure_reason})" if m.unsure else "")))
+            said = f"is {m.true}, said {m.predicted} {m.confidence:.1%}" + (
+                f" (not sure: {m.unsure_reason})" if m.unsure else "")
+            print(f"{visible(m.path)}\t{visible(said)}")
         if len(wrong) > mistakes:
             print(f"... and {len(wrong) - mistakes} more (--mistakes N, or --json for all)")
     if r.unknown:
