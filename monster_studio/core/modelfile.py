@@ -130,7 +130,8 @@ def read_metadata(path: str | os.PathLike) -> dict:
         raise ModelFileError(f"{path.name} is not a Monster Studio model, or it is damaged (bad header).") from exc
     except OSError as exc:
         raise ModelFileError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
-    raw = (header.get("__metadata__") or {}).get(META_KEY) if isinstance(header, dict) else None
+    extra = header.get("__metadata__") if isinstance(header, dict) else None
+    raw = extra.get(META_KEY) if isinstance(extra, dict) else None
     if raw is None:
         raise ModelFileError(f"{path.name} is a safetensors file but not a Monster Studio model (no metadata).")
     try:
@@ -139,8 +140,27 @@ def read_metadata(path: str | os.PathLike) -> dict:
         raise ModelFileError(f"{path.name} has damaged metadata (nested absurdly deep).") from exc
     except (json.JSONDecodeError, ValueError) as exc:
         raise ModelFileError(f"{path.name} has damaged metadata.") from exc
+    if _deeper_than(meta, MAX_DEPTH):
+        # A real file nests 4 levels; one nested hundreds deep would load here or not depending on
+        # the caller's stack, and could not be saved again.
+        raise ModelFileError(f"{path.name} has damaged metadata (nested absurdly deep).")
     _check_metadata(meta, path.name)
     return meta
+
+
+MAX_DEPTH = 32
+
+
+def _deeper_than(obj, limit: int) -> bool:
+    """Whether JSON data nests more than `limit` levels (looked at without recursion)."""
+    stack = [(obj, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > limit:
+                return True
+            stack.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict) else item))
+    return False
 
 
 def _check_metadata(meta: dict, name: str) -> None:
@@ -153,7 +173,7 @@ def _check_metadata(meta: dict, name: str) -> None:
     if not isinstance(classes, list) or len(classes) < 2 or not all(isinstance(c, str) and c for c in classes) \
             or len(set(classes)) != len(classes):
         raise ModelFileError(f"{name} has damaged metadata (class names).")
-    if meta.get("backbone") not in catalogue.BACKBONES:
+    if not isinstance(meta.get("backbone"), str) or meta.get("backbone") not in catalogue.BACKBONES:
         raise ModelFileError(f"{name} needs the starting model '{meta.get('backbone')}', which this version of the "
                              "app does not know.")
     for key in ("metrics", "settings"):

@@ -55,12 +55,20 @@ def classify(model: TrainedModel, paths: Iterable[str | os.PathLike], top_k: int
         dev = pick(device)
         embed, weight, bias = yield from engine.classifier(model, dev, cancel)
         try:
-            yield from _run(model, embed, weight, bias, files, top_k, cancel, batch_size or batch_size_for(model.spec, dev),
+            yield from _run(model, embed, weight, bias, files, top_k, cancel, batch_size or _batch(model, dev),
                             sure_share)
         finally:
             embed.close()
     except Cancelled:
         return
+
+
+def _batch(model: TrainedModel, device) -> int:
+    """The engine's batch, made smaller for a model that asks for bigger crops than its starting
+    model's own, so a batch never takes more memory than a normal one (at least one picture)."""
+    normal = batch_size_for(model.spec, device)
+    scale = (model.spec.input_size / model.preprocess.crop_size) ** 2
+    return max(1, min(normal, int(normal * scale)))
 
 
 def answers(model: TrainedModel, paths: list, feats: np.ndarray, weight: np.ndarray, bias: np.ndarray,
