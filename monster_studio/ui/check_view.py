@@ -13,11 +13,24 @@ import os
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from monster_studio.app.jobs import check as check_jobs
 from monster_studio.core.wording import duration, visible
-from monster_studio.ui.check_rows import FindingRow, copies_text, issue_text, leak_text, outlier_text
+from monster_studio.ui.check_rows import (
+    FindingRow,
+    copies_text,
+    issue_text,
+    leak_text,
+    outlier_text,
+)
 from monster_studio.ui.style import SPACING, role
 
 INTRO = ("<p><b>Check my pictures</b> looks for what would mislead the model: pictures that are probably in the "

@@ -40,7 +40,7 @@ def _lines(lines: list[str]) -> str:
     return "".join(f"<p>{html.escape(visible(line))}</p>" for line in lines)
 
 
-def open_sort(page) -> "SortDialog":
+def open_sort(page) -> SortDialog:
     """Show the page's Sort dialog (one per page, kept between uses)."""
     dialog = getattr(page, "_sort_dialog", None)
     if dialog is None:
@@ -140,8 +140,8 @@ class SortDialog(QDialog):
         if start and Path(start).is_dir():
             self.in_edit.setText(start)
         self.refresh_model()
-        self._say(_lines(["Choose the folder to sort and where to, then press Preview: it counts where the pictures "
-                          "would go before anything is written."]))
+        self._say(_lines([("Choose the folder to sort and where to, then press Preview: it counts where the "
+                           "pictures would go before anything is written.")]))
 
     def _folder_row(self, title: str) -> tuple[QLineEdit, QWidget]:
         edit = QLineEdit()
@@ -256,7 +256,7 @@ class SortDialog(QDialog):
             self._say(_lines(["Stopped before anything was written."]))
         elif not self._answered:
             self.plan = None
-            self._say(_lines([f"Stopped. Every picture copied so far is complete and listed in {MANIFEST}; no file is "
-                              "half-written. Press Preview, then Sort, to sort the rest."]))
+            self._say(_lines([(f"Stopped. Every picture copied so far is complete and listed in {MANIFEST}; no "
+                               "file is half-written. Press Preview, then Sort, to sort the rest.")]))
             self.show_button.show()
         self._update()
