@@ -256,7 +256,8 @@ studio.state.engine.ready = True  # as the start job says once the engine is in
 studio.state.engine.changed.emit()
 print("open model enabled after:", cp.picker.open_button.isEnabled())
 cp.ask_open_model()
-studio.state.training.summary = object()  # a trained model to save
+from types import SimpleNamespace
+studio.state.training.summary = SimpleNamespace(folder="")  # a trained model to save
 tp.ask_save()
 print("torch imported:", "torch" in sys.modules)
 studio.shutdown()

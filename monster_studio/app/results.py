@@ -59,6 +59,7 @@ class TrainSummary:
     finetune_seconds: float = 0.0
     finetune_gain: float | None = None  # accuracy after fine-tuning minus before (None: not fine-tuned)
     folder: str = ""  # the folder it was trained on
+    evaluation: object = None  # core.evaluate.Evaluation of the check pictures (None without any)
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,7 @@ class JobsState(QObject):
         self.running = None  # the Request running now, if the window still waits for it
         self.progress: dict[str, ProgressState] = {"train": ProgressState(), "classify": ProgressState()}
         self._eta: dict[str, Eta] = {"train": Eta(), "classify": Eta()}
+        self.last_idle: dict[str, tuple[str, bool]] = {}  # what each bar said when it last went idle
 
     def busy(self, *names: str, owner: str | None = None) -> bool:
         return any((not names or r.name in names) and (owner is None or r.tag.get("owner") == owner)
@@ -81,6 +82,7 @@ class JobsState(QObject):
         self.progressChanged.emit(owner)
 
     def set_idle(self, owner: str, text: str = "Ready", full: bool = False) -> None:
+        self.last_idle[owner] = (text, full)
         self.progress[owner] = ProgressState(False, "", text, full=full)
         self.progressChanged.emit(owner)
 

@@ -56,6 +56,7 @@ class Studio(QObject):
         super().__init__()
         self.state = state or AppState()
         self.closed = False
+        self.sure_share: float | None = None  # how often a model may say "not sure" (None: core.unsure's default)
         self.host = RunnerThread()
         self.runner = self.host.runner
         self.runner.started.connect(self._on_started)
@@ -119,14 +120,15 @@ class Studio(QObject):
     def classify(self, paths: list[str], cards: bool) -> Request:
         if self.state.model.requested is None or (self.state.model.info is None and not self.state.model.loading):
             self.choose_model(self.state.model.requested or model_keys.imagenet_key(self.state.engine.default_backbone))
-        request = self.submit("classify", classify_jobs.classify, list(paths), TOP_K, cards, owner=CLASSIFY)
+        request = self.submit("classify", classify_jobs.classify, list(paths), TOP_K, cards, self.sure_share,
+                              owner=CLASSIFY)
         if cards:
             self.state.results.cards[request.id] = list(paths)
         self._classify_phase()
         return request
 
     def classify_image(self, image) -> Request:
-        request = self.submit("classify", classify_jobs.classify_image, image, TOP_K, owner=CLASSIFY)
+        request = self.submit("classify", classify_jobs.classify_image, image, TOP_K, self.sure_share, owner=CLASSIFY)
         self.state.results.cards[request.id] = []
         self._classify_phase()
         return request
@@ -286,8 +288,13 @@ class Studio(QObject):
         elif name == "classify":
             s.results.cards.pop(request.id, None)
         s.jobs.changed.emit()
-        if not s.jobs.busy(owner=owner):
-            s.jobs.set_idle(owner, *self._idle_words(request, outcome))
+        quiet = name in QUIET or request.tag.get("quiet")
+        if not any(r.tag.get("owner", TRAIN) == owner and not (r.name in QUIET or r.tag.get("quiet"))
+                   for r in s.jobs.pending.values()):
+            if not quiet or outcome == "error":
+                s.jobs.set_idle(owner, *self._idle_words(request, outcome))
+            elif not s.jobs.busy(owner=owner):  # a helper job (previews): the bar says what it said before
+                s.jobs.set_idle(owner, *s.jobs.last_idle.get(owner, ("Ready", False)))
 
     def _idle_words(self, request: Request, outcome: str) -> tuple[str, bool]:
         """What a page's progress bar says once it waits for nothing more, and whether it is full."""
@@ -315,6 +322,8 @@ class Studio(QObject):
         return _DONE_TEXT.get(name, "Done"), True
 
 
+# Small helper jobs (and any request tagged quiet=True) leave the progress bar's last words alone.
+QUIET = {"previews", "explain"}
 _DID_NOT_FINISH = {"train": "Training did not finish", "sample": "Training did not finish",
                    "classify": "Classifying did not finish", "model": "The model could not be opened",
                    "save": "The model was not saved", "import": "The weights file was not installed",

@@ -16,7 +16,10 @@ from monster_studio.app import model_keys
 from monster_studio.ui import settings as store
 from monster_studio.ui.banner import Banner
 from monster_studio.ui.drop_zone import DropZone, local_paths
+from monster_studio.app.jobs.explain import HeatmapPicture, heatmap
 from monster_studio.ui.model_help import ModelHelp
+from monster_studio.ui.sure_choice import SureChoice
+from monster_studio.ui.test_folder import TestOnFolder
 from monster_studio.ui.model_picker import ModelPicker
 from monster_studio.ui.progress_panel import ProgressPanel
 from monster_studio.ui.result_cards import MAX_CARDS, CardsView
@@ -73,6 +76,17 @@ class ClassifyPage(QWidget):
         # called with the results.Answer and returns (text, callback) pairs.
         self.menu_extras: list = []
         self.cards.menu_extras = self.view.menu_extras = self.menu_extras
+        self.cards.explain = self._explain
+        self._explaining: dict[int, object] = {}  # heatmap request id -> the card that asked
+        studio.result.connect(self._on_result)
+        self.tester = TestOnFolder(self)
+        test = QPushButton("Test on a folder…")
+        test.setToolTip("Check the chosen model on a folder with one subfolder per class: how often it is right, "
+                        "per class, and its mistakes")
+        test.clicked.connect(self.tester.ask)
+        self.add_tool(test)
+        self.sure_choice = SureChoice(studio)
+        self.add_tool(self.sure_choice)
         self.results = QTabWidget()
         self.results.setDocumentMode(True)
         outer.addWidget(self.results, 3)
@@ -152,6 +166,8 @@ class ClassifyPage(QWidget):
             self._trained_seen = trained  # a model was just trained: listed first, and the one that classifies
             self.select_model(model_keys.TRAINED, load=True)
         self.view.show_kind("objects" if self.detecting() else "classes")
+        info = self.state.model.info
+        self.view.set_classes(info.classes if info is not None else [])
 
     def _on_cleared(self) -> None:
         """Another model's answers start a clean view; the earlier ones stay in the history."""
@@ -192,6 +208,16 @@ class ClassifyPage(QWidget):
     def add_tool(self, button) -> None:
         """A button for something else to do with the chosen model (Test on a folder…, Sort…)."""
         self.tools.insertWidget(self.tools.count() - 1, button)
+
+    def _explain(self, card, label: str) -> None:
+        key = card.result.model_key if card.result is not None else self.selected_key()
+        request = self.studio.submit("explain", heatmap, card.path, label, key, owner=OWNER)
+        self._explaining[request.id] = card
+
+    def _on_result(self, request, item) -> None:
+        card = self._explaining.pop(request.id, None)
+        if card is not None and isinstance(item, HeatmapPicture) and card in self.cards.order:
+            card.show_heatmap(item.image, item.label)
 
     def extras_for(self, answer) -> list:
         return [item for provider in self.menu_extras for item in provider(answer)]

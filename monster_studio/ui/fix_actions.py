@@ -164,7 +164,7 @@ class FixActions(QObject):
         self.undo_folder, self.undo_words = path, ""
         self._update()
         if path:
-            self.studio.submit(FIX, fix_jobs.history, path, owner="train", stoppable=False)
+            self.studio.submit(FIX, fix_jobs.history, path, owner="train", stoppable=False, quiet=True)
 
     def _on_result(self, request, item) -> None:
         if request.name != FIX:

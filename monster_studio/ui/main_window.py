@@ -188,12 +188,12 @@ class MainWindow(QMainWindow):
 
     def _on_progress(self, owner: str) -> None:
         """The status bar says what runs, and once idle what came of it; never a word left over
-        from earlier work."""
+        from earlier work, and a plain "Ready" never hides what the last job achieved."""
         p = self.state.jobs.progress[owner]
-        running = self.state.jobs.running
-        if p.active and p.phase not in ("start", "scan"):
-            self.status_words.setText(p.text + "…")
-        elif not p.active and (running is None or running.tag.get("owner") == owner):
+        if p.active:
+            if p.phase not in ("start", "scan"):
+                self.status_words.setText(p.text + "…")
+        elif p.text != "Ready" or self.status_words.text().endswith("…"):
             self.status_words.setText(p.text)
 
     def _on_failed(self, request, error) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontMetrics, QImage, QPixmap
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QProgressBar, QSizePolicy, QVBoxLayout
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QProgressBar, QSizePolicy, QToolButton, QVBoxLayout
 
 from monster_studio.core.wording import visible
 from monster_studio.ui.open_file import open_picture, picture_menu
@@ -56,6 +56,16 @@ class PredictionCard(QFrame):
         self.bars: list[QProgressBar] = []
         self.result = None  # the results.Answer shown
         self.menu_extras: list = []  # see ClassifyPage.menu_extras
+        # Heatmaps: `explain(card, label)` asks for one (set by the page); "Why?" shows it over the picture.
+        self.explain = None
+        self._thumb = None
+        self.why = QToolButton()
+        self.why.setText("Why?")
+        self.why.setCheckable(True)
+        self.why.setToolTip("Show what in the picture led to the answer (click a class below for that class)")
+        self.why.toggled.connect(self._toggle_why)
+        self.why.hide()
+        box.insertWidget(1, self.why, 0, Qt.AlignmentFlag.AlignRight)
 
     def show_result(self, answer) -> None:
         """A results.Answer: the top guesses, or the reason the picture was skipped."""
@@ -65,13 +75,24 @@ class PredictionCard(QFrame):
         if not hasattr(r, "top"):
             self._show_skipped(r.reason, "Not classified")
             return
-        set_prop(self, "state", "done")
         top = r.top[:TOP]
-        self.verdict.setText(elided(visible(top[0][0]), self.verdict, THUMB, Qt.TextElideMode.ElideRight))
-        self.verdict.setToolTip(visible(top[0][0]))
+        unsure = getattr(r, "unsure", False)
+        set_prop(self, "state", "unsure" if unsure else "done")
+        if unsure:  # no bold winner: the headline says it cannot tell, and why
+            self.verdict.setText("Not sure")
+            self.verdict.setToolTip(r.unsure_reason)
+            why = QLabel(r.unsure_reason.capitalize())
+            why.setWordWrap(True)
+            role(why, "hint")
+            self.layout().insertWidget(self.layout().indexOf(self.verdict) + 1, why)
+        else:
+            self.verdict.setText(elided(visible(top[0][0]), self.verdict, THUMB, Qt.TextElideMode.ElideRight))
+            self.verdict.setToolTip(visible(top[0][0]))
         for row, (label, prob) in enumerate(top):
-            self._add_row(row, label, prob, f"{visible(label)}: {prob * 100:.1f}% confident")
+            self._add_row(row, label, prob, f"{visible(label)}: {prob * 100:.1f}% confident", winner=not unsure)
         self._say_model(r.model)
+        if self.explain is not None:
+            self.why.show()
 
     def _say_model(self, name: str) -> None:
         if name:
@@ -84,7 +105,31 @@ class PredictionCard(QFrame):
         extra = [item for provider in self.menu_extras for item in provider(self.result)] if self.result else []
         picture_menu(self, self.path, extra).exec(event.globalPos())
 
+    def _toggle_why(self, on: bool) -> None:
+        if on and self.labels:
+            self._why_for(self.labels[0])
+        elif not on:
+            self._show_thumb(self._thumb)
+
+    def _why_for(self, label: str) -> None:
+        if self.explain is not None and self.result is not None:
+            self.why.blockSignals(True)
+            self.why.setChecked(True)
+            self.why.blockSignals(False)
+            self.picture.setToolTip(f"Working out what led to {visible(label)}…")
+            self.explain(self, label)
+
+    def show_heatmap(self, image, label: str) -> None:
+        if self.why.isChecked() and isinstance(image, QImage) and not image.isNull():
+            self._set_picture(image)
+            self.picture.setToolTip(f"Warm: where the picture led to {visible(label)}")
+
     def _show_thumb(self, thumb) -> None:
+        self._thumb = thumb
+        if isinstance(thumb, QImage) and not thumb.isNull():
+            self._set_picture(thumb)
+
+    def _set_picture(self, thumb) -> None:
         if isinstance(thumb, QImage) and not thumb.isNull():
             pm = QPixmap.fromImage(thumb).scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
                                                  Qt.TransformationMode.SmoothTransformation)
@@ -100,7 +145,7 @@ class PredictionCard(QFrame):
         role(why, "hint")
         self._grid.addWidget(why, 0, 0, 1, 2)
 
-    def _add_row(self, row: int, label: str, prob: float, tip: str, swatch: str = "") -> None:
+    def _add_row(self, row: int, label: str, prob: float, tip: str, swatch: str = "", winner: bool = True) -> None:
         """One guess: its name and a bar; the first row is the winner. `swatch`: a colour shown
         before the name (the colour of its box on the picture)."""
         name = QLabel(elided(visible(label), self, 84 if swatch else 96, Qt.TextElideMode.ElideRight))
@@ -114,7 +159,7 @@ class PredictionCard(QFrame):
         bar.setValue(round(prob * 1000))
         bar.setFormat(f"{prob * 100:.0f}%" if prob >= 0.01 else "<1%")
         bar.setToolTip(tip)
-        if row == 0:
+        if row == 0 and winner:
             name.setStyleSheet("font-weight: 600;")
             role(bar, "winner")
         else:
@@ -124,3 +169,4 @@ class PredictionCard(QFrame):
         self._grid.addWidget(bar, row, 1)
         self.labels.append(label)
         self.bars.append(bar)
+        name.mousePressEvent = lambda event, label=label: self._why_for(label)  # a click on a class: its heatmap

@@ -25,10 +25,12 @@ class CardsView(QScrollArea):
         self.cards: dict[tuple[int, str], PredictionCard] = {}
         self.order: list[PredictionCard] = []
         self.menu_extras: list = []  # see ClassifyPage.menu_extras
+        self.explain = None  # callback(card, class name): a heatmap for that card (set by the page)
 
     def add(self, request: int, path: str, detection: bool = False) -> PredictionCard:
         card = DetectionCard(path) if detection else PredictionCard(path)
         card.menu_extras = self.menu_extras
+        card.explain = None if detection else self.explain
         self.cards[(request, path)] = card
         self.order.append(card)
         self.flow.addWidget(card)

@@ -12,7 +12,7 @@ from PySide6.QtGui import QColor
 from monster_studio.core import wording
 from monster_studio.core.wording import visible
 
-COLUMNS = ("File", "Class", "Confidence", "Runner-up", "Folder", "Note", "Model")
+COLUMNS = ("File", "Class", "Confidence", "Runner-up", "Right?", "Not sure", "Folder", "Note", "Model")
 OBJECT_COLUMNS = ("File", "Things found", "Count", "Folder", "Note", "Model")
 SORT_ROLE = Qt.ItemDataRole.UserRole
 LISTED_THINGS = 10  # a row names this many things at most, then says how many more
@@ -37,6 +37,7 @@ class ResultsModel(QAbstractTableModel):
         self.kind = kind  # "classes" (a classifier's answers) or "objects" (a detector's)
         self.columns = OBJECT_COLUMNS if kind == "objects" else COLUMNS
         self.rows: list = []  # [results.Answer]
+        self.classes: list[str] = []  # the model's classes: a picture in a folder named after one is labeled
         self._pending: list = []
         self._flush_timer = QTimer(self)
         self._flush_timer.setSingleShot(True)
@@ -96,8 +97,13 @@ class ResultsModel(QAbstractTableModel):
             return QColor("#b3261e")
         return None
 
-    @staticmethod
-    def _value(name: str, r, skipped: bool, sort: bool):
+    def truth(self, r) -> str | None:
+        """The class the picture's folder names, if it names one the model knows."""
+        from monster_studio.core.evaluate import label_from_folder
+
+        return label_from_folder(r.path, self.classes) if self.classes else None
+
+    def _value(self, name: str, r, skipped: bool, sort: bool):
         path = Path(r.path)
         if name == "File":
             return visible(path.name)
@@ -108,12 +114,20 @@ class ResultsModel(QAbstractTableModel):
         if name == "Model":
             return visible(getattr(r, "model", "") or "")
         if skipped:
-            return -1.0 if sort and name in ("Confidence", "Count", "Runner-up") else (
+            return -1.0 if sort and name in ("Confidence", "Count", "Runner-up", "Right?", "Not sure") else (
                 "(not classified)" if name in ("Class", "Things found") else "")
         if name == "Things found":
             return things_text(r.found)
         if name == "Count":
             return len(r.found) if sort else str(len(r.found))
+        if name == "Right?":
+            truth = self.truth(r)
+            if truth is None:
+                return -1 if sort else ""
+            right = truth == r.top[0][0]
+            return int(right) if sort else ("✓ right" if right else f"✗ is {visible(truth)}")
+        if name == "Not sure":
+            return (1 if r.unsure else 0) if sort else (r.unsure_reason if r.unsure else "")
         if name == "Class":
             return visible(r.top[0][0])
         if name == "Confidence":
@@ -149,11 +163,24 @@ class ResultsModel(QAbstractTableModel):
 
 
 class ResultsProxy(QSortFilterProxyModel):
-    """Sorts by the numbers behind the text; the filter matches file, class and folder."""
+    """Sorts by the numbers behind the text; the filter matches file, class and folder, and can
+    keep only the answers the model was not sure of."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
+        self.only_unsure = False
         self.setSortRole(SORT_ROLE)
         self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.setFilterKeyColumn(-1)
         self.setDynamicSortFilter(True)
+
+    def set_only_unsure(self, only: bool) -> None:
+        self.only_unsure = only
+        self.invalidateFilter()
+
+    def filterAcceptsRow(self, row: int, parent) -> bool:  # noqa: N802 - Qt's name
+        if self.only_unsure:
+            answer = self.sourceModel().rows[row]
+            if not getattr(answer.result, "unsure", False):
+                return False
+        return super().filterAcceptsRow(row, parent)

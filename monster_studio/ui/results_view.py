@@ -6,6 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QKeyCombination, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -45,6 +46,10 @@ class ResultsView(QWidget):
         self.filter.setAcceptDrops(False)
         self.filter.installEventFilter(self)  # Ctrl+E exports even while typing a filter
         row.addWidget(self.filter, 1)
+        self.unsure_only = QCheckBox("Only “not sure”")
+        self.unsure_only.setToolTip("Show only the pictures the model was not sure of")
+        self.unsure_only.toggled.connect(lambda on: self.proxy.set_only_unsure(on))
+        row.addWidget(self.unsure_only)
         self.export_button = QPushButton("Export CSV…")
         self.export_button.setToolTip("Save every result as a spreadsheet file (Ctrl+E)")
         self.export_button.clicked.connect(self.exportRequested)
@@ -107,9 +112,14 @@ class ResultsView(QWidget):
             picture_menu(self.table, answer.path, extra).exec(self.table.viewport().mapToGlobal(pos))
 
     def _size_columns(self) -> None:
-        widths = (220, 320, 60, 260, 200) if self.model.kind == "objects" else (220, 140, 90, 170, 260, 200)
+        widths = (220, 320, 60, 260, 200) if self.model.kind == "objects" else (200, 130, 85, 150, 90, 150, 230, 160)
         for col, width in enumerate(widths):
             self.table.setColumnWidth(col, width)
+
+    def set_classes(self, classes: list[str]) -> None:
+        """The chosen model's classes: pictures in folders named after them are marked right or wrong."""
+        self.tables["classes"].classes = list(classes)
+        self.tables["classes"].layoutChanged.emit()
 
     def show_kind(self, kind: str) -> None:
         if self.model is self.tables[kind]:
@@ -154,12 +164,18 @@ class ResultsView(QWidget):
     def update_counts(self, *_) -> None:
         rows = self.shown_rows()
         out: dict[str, int] = {}
-        skipped = 0
+        skipped = labeled = right = unsure = 0
         for a in rows:
             r = a.result
             if is_skipped(a):
                 skipped += 1
                 continue
+            if hasattr(r, "top"):
+                truth = self.model.truth(r)
+                unsure += bool(r.unsure)
+                if truth is not None:
+                    labeled += 1
+                    right += truth == r.top[0][0]
             for label in ([f.label for f in r.found] if hasattr(r, "found") else [r.top[0][0]]):
                 out[label] = out.get(label, 0) + 1
         counts = sorted(out.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -172,6 +188,11 @@ class ResultsView(QWidget):
         if parts:
             what = "kinds" if self.model.kind == "objects" else "classes"
             text += ": " + " · ".join(parts) + (f" · and {more} more {what}" if more > 0 else "")
+        if labeled:
+            text += (f" · {right} of {labeled} right ({right / labeled * 100:.0f}%) where the folder names the "
+                     "class")
+        if unsure:
+            text += f" · not sure of {unsure}"
         if skipped:
             text += f" · {skipped} not readable"
         self.counts_label.setText(text if total else "")

@@ -12,6 +12,7 @@ class Sidebar(QWidget):
     def __init__(self, icon, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("sidebar")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)  # a QWidget subclass: draw its QSS background
         self.setFixedWidth(172)
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 18, 0, 14)

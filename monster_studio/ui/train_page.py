@@ -64,7 +64,7 @@ class TrainPage(QWidget):
         split.setChildrenCollapsible(False)
         outer.addWidget(split, 1)
         split.addWidget(self._build_left())
-        self.result = TrainResult(self.state)
+        self.result = TrainResult(studio)
         self.result.saveClicked.connect(self.ask_save)
         self.result.tryClicked.connect(lambda: self.tryItRequested.emit([]))
         split.addWidget(self.result)

@@ -20,7 +20,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from monster_studio.app import model_keys
 from monster_studio.core.wording import percent, visible
+from monster_studio.ui.evaluation_view import EvaluationView
 from monster_studio.ui.loss_plot import LossPlot
 from monster_studio.ui.progress_panel import ProgressPanel
 from monster_studio.ui.style import SPACING, role
@@ -37,9 +39,9 @@ class TrainResult(QWidget):
     saveClicked = Signal()
     tryClicked = Signal()
 
-    def __init__(self, state, parent=None) -> None:
+    def __init__(self, studio, parent=None) -> None:
         super().__init__(parent)
-        self.state = state
+        self.state = state = studio.state
         self._shown = None
         box = QVBoxLayout(self)
         box.setContentsMargins(SPACING, 0, 0, 0)
@@ -54,6 +56,8 @@ class TrainResult(QWidget):
         self.tabs = QTabWidget()  # "Learning" first; views of the result add their own tabs (add_tab)
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.split, "Learning")
+        self.where = EvaluationView(studio, "train", model_keys.TRAINED)  # the check pictures, after training
+        self.tabs.addTab(self.where, "Where it fails")
         box.addWidget(self.tabs, 1)
         panel = QFrame()
         panel.setProperty("role", "panel")
@@ -121,6 +125,7 @@ class TrainResult(QWidget):
             self._shown = t.summary
             self.plot.flush()
             self.summary.setText(summary_html(t.summary))
+            self.where.show_evaluation(t.summary.evaluation, model_keys.TRAINED)
         elif t.outcome in ("stopped", "error", "nothing"):
             self.plot.show_epochs(t.summary_epochs)  # the last good run, as it was
             if t.summary is not None:

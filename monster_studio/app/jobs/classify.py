@@ -20,7 +20,7 @@ class NoModel(UserError):
 
 
 @doing("classifying")
-def classify(ctx, paths: list, top_k: int = 3, thumbnails: bool = True):
+def classify(ctx, paths: list, top_k: int = 3, thumbnails: bool = True, sure_share: float | None = None):
     from monster_studio.core import dataset, detect, predict
 
     key = ctx.shelf.active
@@ -39,7 +39,7 @@ def classify(ctx, paths: list, top_k: int = 3, thumbnails: bool = True):
         answers = detect.detect(detector_id, listed, detect.MIN_SCORE, ctx.cancel,
                                 net if kept_id == detector_id else None)
     else:
-        answers = predict.classify(model, listed, top_k, ctx.cancel)
+        answers = predict.classify(model, listed, top_k, ctx.cancel, sure_share=sure_share)
     done = ok = bad = things = 0
     for event in answers:
         if isinstance(event, (Phase, Progress)):
@@ -64,7 +64,7 @@ def classify(ctx, paths: list, top_k: int = 3, thumbnails: bool = True):
 
 
 @doing("classifying")
-def classify_image(ctx, image, top_k: int = 3):
+def classify_image(ctx, image, top_k: int = 3, sure_share: float | None = None):
     """A picture pasted from the clipboard (a QImage): written to a PNG file, then classified like one."""
     from monster_studio.core import paths
 
@@ -74,4 +74,4 @@ def classify_image(ctx, image, top_k: int = 3):
     os.close(fd)
     if not image.save(name, "PNG"):
         raise UserError("The pasted picture could not be stored for classifying.")
-    yield from classify(ctx, [name], top_k, True)
+    yield from classify(ctx, [name], top_k, True, sure_share)

@@ -56,7 +56,13 @@ def use(ctx, key: str):
         model = yield from _open_file(ctx, key)
     else:
         raise UserError(f"There is no model called {key!r}. Choose one in the Model list.")
-    yield from model.network(ctx.cancel)  # weights fetched now, with their download's progress
+    # What classifying will use, made ready now (weights fetched with their download's progress; on a
+    # CPU the prepared engine, which needs no torch network), so the first picture is answered at once.
+    from monster_studio.core import engine
+    from monster_studio.core.device import pick
+
+    embed, _, _ = yield from engine.classifier(model, pick("auto"), ctx.cancel)
+    embed.close()
     ctx.check()
     ctx.shelf.put(key, model)
     yield ModelReady(info_of(key, model))

@@ -38,7 +38,7 @@ def train(ctx, folder: str, settings: dict):
                 gain = metrics["val_accuracy"] - metrics["head_val_accuracy"]
             yield TrainSummary(metrics, event.seconds, event.model.name, list(event.skipped),
                                catalogue.backbone(s.backbone).display_name, s.to_dict(), epochs_run, info,
-                               metrics.get("finetune_seconds") or 0.0, gain, str(folder))
+                               metrics.get("finetune_seconds") or 0.0, gain, str(folder), event.evaluation)
             if ctx.shelf.active == model_keys.TRAINED:
                 yield ModelReady(info)
         elif isinstance(event, ClassTable):
