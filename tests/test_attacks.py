@@ -170,8 +170,6 @@ def test_classify_prints_names_visibly(terminal_model, terminal_pictures, capsys
     assert {a["top"][0]["label"] for a in answers if a["top"]} <= set(TERMINAL_NAMES)  # the names, intact
 
 
-@pytest.mark.xfail(strict=True, reason="cli/classify.py prints visible(f'{path}\\t{tops}'): visible() escapes the tab "
-                                       "that separates the columns, so every line reads 'path\\x09ghost 90%'")
 def test_classify_lines_stay_tab_separated(terminal_model, terminal_pictures, capsys):
     assert main(["classify", str(terminal_model), str(terminal_pictures / "b")]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -357,10 +355,6 @@ def test_json_nested_absurdly_deep_is_refused(good_file, tmp_path, capsys, where
     assert "deep" in assert_refused_in_plain_words(path, capsys)
 
 
-@pytest.mark.xfail(strict=True, reason="core/modelfile.py accepts metadata nested below Python's parser limit: "
-                                       "whether a file loads then depends on how deep the caller's stack is, and one "
-                                       "nested 990 levels loads but cannot be saved again (RecursionError out of "
-                                       "modelfile.save). Fix: refuse nesting beyond ~32 levels, in plain words.")
 def test_metadata_nested_absurdly_deep_below_the_parser_limit_is_refused(good_file, tmp_path):
     meta = modelfile.read_metadata(good_file)
     meta["metrics"] = {"x": "@@"}  # a real file nests 3 levels
@@ -369,9 +363,6 @@ def test_metadata_nested_absurdly_deep_below_the_parser_limit_is_refused(good_fi
         modelfile.load(path)
 
 
-@pytest.mark.xfail(strict=True, reason="core/modelfile.py: a non-dict __metadata__ raises AttributeError "
-                                       "('.get' on a list/str), a non-string backbone raises TypeError ('in' on "
-                                       "the catalogue dict). Fix: check isinstance before use.")
 @pytest.mark.parametrize("attack", ["metadata list", "metadata text", "backbone list", "backbone map"])
 def test_odd_json_types_are_refused(good_file, tmp_path, attack):
     if attack.startswith("metadata"):
@@ -438,10 +429,6 @@ def test_import_weights_refuses_nan_inf_float8_and_complex(tmp_path, own_torch_h
     assert installed.read_bytes() == before  # the good copy is still the one installed
 
 
-@pytest.mark.xfail(strict=True, reason="core/weights.py _read_state_dict: a sparse or a meta tensor raises "
-                                       "NotImplementedError/RuntimeError from torch.isfinite (shown as 'unexpected "
-                                       "...'). Fix: refuse any tensor whose layout is not torch.strided or whose "
-                                       "device is not the CPU, before the number checks.")
 @pytest.mark.parametrize("odd", ["sparse", "meta"])
 def test_import_weights_refuses_odd_tensor_layouts(tmp_path, own_torch_home, capsys, odd):
     tensor = torch.tensor([[0.0, 1.0]]).to_sparse() if odd == "sparse" else torch.empty(2, device="meta")
@@ -474,10 +461,6 @@ def test_a_model_whose_answers_are_not_numbers_is_never_a_success(tmp_path, term
     assert not any("nan" in cell.lower() for row in table for cell in row)
 
 
-@pytest.mark.xfail(strict=True, reason="core/predict.py uses features.batch_size_for(spec, device), the same batch "
-                                       "for a model file asking for 1024 px crops as for 224 px: 2.5 GB for 8 pictures "
-                                       "on EfficientNet-Lite0 (64 on a graphics card). Fix: scale the batch by "
-                                       "(spec.input_size / crop_size) ** 2, at least 1.")
 def test_a_batch_of_big_crops_needs_no_more_memory_than_a_normal_batch(tmp_path, terminal_pictures, monkeypatch):
     from monster_studio.core import features, predict
     from monster_studio.core.device import pick
@@ -572,8 +555,6 @@ def _mutated(tree, rng):
     return tree
 
 
-@pytest.mark.xfail(strict=True, reason="core/modelfile.py: see test_odd_json_types_are_refused (AttributeError, "
-                                       "TypeError escape modelfile.load)")
 def test_fuzz_structure_mangled_model_files(fuzz_seed_file, tmp_path):
     good, rng = fuzz_seed_file, random.Random(11)
     (n,) = struct.unpack("<Q", good[:8])

@@ -8,7 +8,8 @@ from monster_studio.core.wording import plural, visible
 
 def add(sub) -> None:
     from monster_studio.core.catalogue import DEFAULT_BACKBONE
-    from monster_studio.core.doctor import FOLDS, NEAR_COPY
+    from monster_studio.core.settings import DOCTOR_FOLDS as FOLDS
+    from monster_studio.core.settings import NEAR_COPY
 
     d = sub.add_parser("doctor", help="check a training folder: pictures in the wrong class, copies, leaks, outliers "
                                       "(changes nothing)")

@@ -31,16 +31,17 @@ from monster_studio.core import catalogue, dataset, features, weights
 from monster_studio.core.actions import content_hash
 from monster_studio.core.device import pick
 from monster_studio.core.errors import UserError
+from monster_studio.core.settings import DOCTOR_FOLDS, NEAR_COPY
 from monster_studio.core.events import Cancel, Phase, Progress, Skipped
 from monster_studio.core.wording import CHECK_PICTURES, plural
 
-FOLDS = 5
-# Cosine similarity of features above which two pictures count as near-copies. Measured with
+FOLDS = DOCTOR_FOLDS
+# Cosine similarity of features above which two pictures count as near-copies (core.settings,
+# so the command line shows it without loading torch). Measured with
 # EfficientNet-Lite0: distinct photos of ants-vs-bees reach at most 0.81, distinct generated
 # monsters 0.92; the same photo resized to 60% gives 0.90 to 1.00, re-saved as a JPEG at quality
 # 50 0.90 to 0.94, mirrored 0.94 to 0.97. 0.95 keeps distinct pictures out; lower it to catch
 # heavier edits at the risk of pairing pictures that are only alike.
-NEAR_COPY = 0.95
 # A picture whose similarity to its class's centre lies this many robust standard deviations
 # (median absolute deviation x 1.4826) below the class's median is an outlier (Iglewicz and
 # Hoaglin's modified z-score rule, 3.5).

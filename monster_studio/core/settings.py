@@ -26,3 +26,8 @@ class TrainSettings:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+# The doctor's defaults (core.doctor), here so the command line can show them without loading torch.
+DOCTOR_FOLDS = 5  # folds of the cross-check: each picture judged by a classifier that never saw it
+NEAR_COPY = 0.95  # features this alike or more count as near-copies

@@ -253,6 +253,9 @@ def _read_state_dict(path: Path) -> dict:
     if not isinstance(obj, dict) or not obj or not all(isinstance(v, torch.Tensor) for v in obj.values()):
         raise WeightsUnavailable(f"{path.name} does not hold the weights of a network (a state dict of tensors).")
     for key, value in obj.items():
+        if value.layout != torch.strided or value.device.type != "cpu":  # sparse, meta: no weights of a network here
+            raise WeightsUnavailable(f"{path.name} holds numbers laid out in a way no network here uses "
+                                     f"('{key}' is {str(value.layout).removeprefix('torch.')} on {value.device.type}).")
         if not (value.is_floating_point() or value.dtype in (torch.int64, torch.int32, torch.uint8, torch.bool)) \
                 or value.is_complex():
             raise WeightsUnavailable(f"{path.name} holds numbers of a kind no network here uses ({value.dtype} in "

@@ -39,12 +39,20 @@ def show_in_folder(path: str) -> bool:
 
 
 def picture_menu(parent, path: str, extra: list | None = None):
-    """A context menu for one picture: open it, show it in its folder, then `extra` (text, callback)."""
+    """A context menu for one picture: open it, show it in its folder, then `extra` (text, callback)
+    pairs; a callback that is itself a list of pairs makes a submenu ("This is actually…")."""
     from PySide6.QtWidgets import QMenu
 
     menu = QMenu(parent)
     menu.addAction("Open the picture", lambda: open_picture(path))
     menu.addAction("Show in folder", lambda: show_in_folder(path))
-    for text, callback in extra or []:
-        menu.addAction(text, callback)
+    _add(menu, extra or [])
     return menu
+
+
+def _add(menu, entries) -> None:
+    for text, callback in entries:
+        if isinstance(callback, list):
+            _add(menu.addMenu(text), callback)
+        else:
+            menu.addAction(text, callback)

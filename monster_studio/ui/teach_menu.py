@@ -44,10 +44,10 @@ class TeachMenu:
         said = result.top[0][0]
         others = [c for c in classes if c != said]
         if len(classes) <= FLAT:
-            return [(f"This is actually '{visible(c)}'", lambda c=c: self.teach(answer.path, c)) for c in others]
+            return [("This is actually…", [(visible(c), lambda c=c: self.teach(answer.path, c)) for c in others])]
         runners = [label for label, _ in result.top[1:3] if label in others]
-        return [(f"This is actually '{visible(c)}'", lambda c=c: self.teach(answer.path, c)) for c in runners] + \
-            [("This is actually another class…", lambda: self.ask(answer.path, others))]
+        return [("This is actually…", [(visible(c), lambda c=c: self.teach(answer.path, c)) for c in runners]
+                 + [("another class…", lambda: self.ask(answer.path, others))])]
 
     def ask(self, path: str, classes: list[str]):
         name = fix_actions.ask_class(self.window, "This is actually…", f"The class {Path(path).name} belongs to:",
