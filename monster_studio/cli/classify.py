@@ -93,7 +93,7 @@ def run(args) -> int:
     table = wording.CsvAppender(args.csv, wording.classification_header(k)) if args.csv else None
     maps = Heatmaps(model, args.heatmaps) if args.heatmaps else None
     n_ok = n_bad = 0
-    interrupted = False
+    interrupted = failed = False
     try:
         for r in predict.classify(model, args.paths, top_k=k, cancel=Cancel(), sure_share=args.sure_share):
             if bars(r):
@@ -120,13 +120,18 @@ def run(args) -> int:
                 table.add(wording.classification_row(r, k))
     except KeyboardInterrupt:
         interrupted = True
+    except BaseException:
+        failed = True
+        raise
     finally:
         bars.close()
         if table is not None:
-            table.close(keep=True)  # the rows done so far, also after Ctrl+C
+            # The rows done so far, also after Ctrl+C; a run that failed before its first row leaves
+            # any earlier file as it was.
+            table.close(keep=not failed or table.rows > 0)
     if interrupted:
         if table is not None:
-            print(f"\nstopped; the {table.rows} rows done so far are in {args.csv}", file=sys.stderr)
+            print(visible(f"\nstopped; the {table.rows} rows done so far are in {args.csv}"), file=sys.stderr)
         raise KeyboardInterrupt
     if table is not None and not args.json:
         say(f"{n_ok} picture(s) classified into {args.csv}; {n_bad} skipped")

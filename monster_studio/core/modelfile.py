@@ -35,7 +35,7 @@ FORMAT = "monster-studio-model"
 FORMAT_VERSION = 1
 SUFFIX = MODEL_SUFFIX
 META_KEY = "monster_studio"
-MAX_HEADER = 100 * 1024 * 1024
+MAX_HEADER = 16 * 1024 * 1024  # a fine-tuned model's header is about 30 KB; refusing a huge one stays cheap
 
 
 class ModelFileError(UserError):
@@ -55,7 +55,7 @@ def check_target(path: str | os.PathLike) -> Path:
     path = with_suffix(path)
     if path.is_dir():
         raise ModelFileError(f"{path} is a folder; choose a file name for the model.")
-    why = files.check_writable_folder(path.parent)
+    why = files.check_writable_file(path)
     if why:
         raise ModelFileError(f"The model cannot be saved as {path.name}: {why}. Choose another folder.")
     return path
