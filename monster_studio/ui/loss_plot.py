@@ -25,7 +25,7 @@ class LossPlot(pg.GraphicsLayoutWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setBackground("w")
-        self.setMinimumSize(300, 240)
+        self.setMinimumSize(300, 160)
         self.ci.layout.setSpacing(4)
         self.ci.setContentsMargins(6, 6, 10, 6)
         axis_pen = pg.mkPen(QColor(style.MUTED))

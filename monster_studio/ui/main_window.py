@@ -219,7 +219,7 @@ class MainWindow(QMainWindow):
             screen = self.screen().availableGeometry() if self.screen() else None
             width, height = 1180, 780
             if screen is not None and screen.width() > 1000:  # a small laptop screen gets a smaller window
-                width, height = min(width, int(screen.width() * 0.92)), min(height, int(screen.height() * 0.9))
+                width, height = min(width, int(screen.width() * 0.92)), min(height, int(screen.height() * 0.94))
             self.resize(max(width, self.minimumWidth()), max(height, self.minimumHeight()))
         self.show_page(min(max(store.get_int("window/page", TRAIN), TRAIN), CLASSIFY))
 

@@ -48,9 +48,8 @@ def summary_html(summary) -> str:
                      "<tr style='color:#5f6170'><th align='left'>Class</th><th align='right'>Found</th>"
                      "<th align='right'>Right when it says so</th><th align='right'>Checked on</th></tr>"
                      f"{rows}</table>")
-        lines.append("<p style='color:#5f6170'><i>Found</i>: of the check pictures of a class, how many the model "
-                     "named correctly. <i>Right when it says so</i>: when the model names a class, how often that "
-                     "is correct.</p>")
+        lines.append("<p style='color:#5f6170'><i>Found</i>: how many of a class's check pictures it named right. "
+                     "<i>Right when it says so</i>: how often its answer was right.</p>")
     skipped = list(summary.skipped)
     if skipped:
         lines.append(f"<p style='color:{style.WARN}'>{plural(len(skipped), 'file')} "

@@ -35,6 +35,9 @@ INTRO = ("<p><b>What happens when you press Train</b></p>"
          "<span style='color:#2e7d32'>accuracy</span> on the check pictures up.</p>")
 
 
+PLOT_MIN = 170  # pixels the plot keeps when the result needs the room
+
+
 class TrainResult(QWidget):
     saveClicked = Signal()
     tryClicked = Signal()
@@ -107,6 +110,19 @@ class TrainResult(QWidget):
                              "is still on the Classify page, and <i>Save model…</i> keeps it.</p>"
                              "<p>Press Train to train on this folder.</p>")
 
+    def _fit_summary(self) -> None:
+        """Give the result the room it needs (the plot keeps at least PLOT_MIN), so the whole summary
+        shows without scrolling even on a 1366 x 768 laptop screen."""
+        sizes = self.split.sizes()
+        total = sum(sizes)
+        if total <= 0:
+            return
+        width = max(200, self.summary_scroll.viewport().width())
+        need = self.summary.heightForWidth(width) + self.buttons.sizeHint().height() + 40
+        summary = min(max(need, sizes[1]), total - PLOT_MIN)
+        if summary > sizes[1]:
+            self.split.setSizes([total - summary, summary])
+
     def add_tab(self, widget: QWidget, title: str) -> int:
         return self.tabs.addTab(widget, title)
 
@@ -126,6 +142,7 @@ class TrainResult(QWidget):
             self.plot.flush()
             self.summary.setText(summary_html(t.summary))
             self.where.show_evaluation(t.summary.evaluation, model_keys.TRAINED)
+            self._fit_summary()
         elif t.outcome in ("stopped", "error", "nothing"):
             self.plot.show_epochs(t.summary_epochs)  # the last good run, as it was
             if t.summary is not None:
