@@ -177,7 +177,7 @@ BACKBONES: dict[str, Backbone] = {b.id: b for b in [
              "balanced", "Works offline: the most accurate of the starting models that come with the app.",
              ("blocks.6", "conv_head", "bn2"), _lite(2, "efficientnet-lite2-9656183e.pth", 23.5),
              Preprocess(292, 260, **_LITE), 6_092_072, 77.6, "timm", "tf_efficientnet_lite2", cam_layer="conv_head",
-             cost="About twice Lite0's time per picture (260 px); on ants and bees it was right 96.7% of "
+             cost="About twice Lite0's time per picture (260 px); on ants and bees the app's model was right 96.1% of "
                   "the time against Lite0's 95.4%; comes with the app."),
     _tv("vgg16", "VGG16", "VGG", "classifier.6", 4096, "balanced",
         "The textbook classic (2014): very large download and slow; good for comparing.",
