@@ -221,14 +221,15 @@ def test_unreadable_folders_are_reported(tmp_path, monkeypatch):
 
     for cls in ("a", "b"):
         pictures(tmp_path / cls, 3)
-    real_walk = os_module.walk
+    (tmp_path / "b" / "locked").mkdir()
+    real_scandir = os_module.scandir
 
-    def walk(top, onerror=None, followlinks=False):  # as root, permissions cannot be made to fail
-        if Path(top).name == "b" and onerror is not None:
-            onerror(PermissionError(13, "Permission denied", str(Path(top) / "locked")))
-        yield from real_walk(top, onerror=onerror, followlinks=followlinks)
+    def scandir(path):  # as root, permissions cannot be made to fail
+        if Path(path).name == "locked":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
 
-    monkeypatch.setattr(dataset.os, "walk", walk)
+    monkeypatch.setattr(dataset.os, "scandir", scandir)
     ds = scan(tmp_path)
     (locked,) = [s for s in ds.skipped if s.path.endswith("locked")]
     assert "folder cannot be read" in locked.reason

@@ -409,7 +409,7 @@ class Journal:
 
     def parts(self) -> list[Path]:
         """Where class folders live: the folder itself, or its train/ and val/ (or test/) folders."""
-        split = dataset._find_split(self.root)  # the scan's own rule, so both agree on the layout
+        split = dataset.find_split(self.root)  # the scan's own rule, so both agree on the layout
         return list(split) if split is not None else [self.root]
 
     def classes(self) -> list[str]:

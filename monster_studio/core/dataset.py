@@ -1,7 +1,8 @@
 """A folder of pictures -> a labeled dataset with a train/validation split and a skip report.
 
 Layout: one subfolder per class (ImageFolder); pictures in nested folders belong to their top
-class folder. A top level holding `train/` and `val/` (or `test/`) is taken as the split as given.
+class folder. A top level holding `train/` and `val/` (or `test/`) is taken as the split as given;
+one holding only `train/`, or only one folder, with the classes inside, means that inner folder.
 """
 from __future__ import annotations
 
@@ -46,6 +47,7 @@ class Dataset:
     skipped: list[Skipped] = field(default_factory=list)
     split_given: bool = False
     split_names: tuple[str, str] = ("", "")  # the folders of a split given, e.g. ("train", "test")
+    inside: str = ""  # the inner folder that holds the classes ("train", "photos"), when not the root
 
     def counts(self) -> dict[str, int]:
         n = Counter(p.label for p in self.train + self.val)
@@ -76,7 +78,8 @@ class Dataset:
         w = self.warnings()
         layout = f"{self.split_names[0]}/ and {self.split_names[1]}/" if self.split_given else ""
         return ClassTable(str(self.root), list(self.classes), counts, len(self.train), len(self.val),
-                          list(self.skipped), self.split_given, w["few"], w["imbalance"], self.warning_lines(), layout)
+                          list(self.skipped), self.split_given, w["few"], w["imbalance"], self.warning_lines(), layout,
+                          self.inside)
 
     def examples(self, label: int, k: int = 6) -> list[Path]:
         """A few pictures of one class, for thumbnails."""
@@ -92,26 +95,94 @@ class Dataset:
         self.skipped += [Skipped(str(p), r) for p, r in bad.items() if str(p) not in known]
 
 
-def _subdirs(folder: Path) -> list[Path]:
-    return sorted((d for d in folder.iterdir() if d.is_dir() and not images.is_litter(d)),
-                  key=lambda d: d.name.lower())
+MAX_DEPTH = 64  # folders nested deeper than this are left out, with a word (os.walk would hit Python's limit)
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
+
+
+def subfolders(folder: Path, reported: list[Skipped] | None = None) -> list[Path]:
+    """The class folders of `folder`; a link back to the folder itself (or above it) is not a
+    class, and is reported when `reported` is given."""
+    here = os.path.realpath(folder)
+    out = []
+    for d in folder.iterdir():
+        if images.is_litter(d) or not _is_dir(d):
+            continue
+        if d.is_symlink():
+            real = os.path.realpath(d)
+            if here == real or here.startswith(real.rstrip(os.sep) + os.sep):
+                if reported is not None:
+                    reported.append(Skipped(str(d), "a link back to the folder it sits in (left out)"))
+                continue
+        out.append(d)
+    return sorted(out, key=lambda d: d.name.lower())
 
 
 def files_under(folder: Path, unreadable: list[Skipped] | None = None, cancel: Cancel | None = None) -> list[Path]:
-    """Every file below `folder`, sorted, hidden folders left out; folders that cannot be read
-    are reported in `unreadable` rather than passed over in silence."""
-    def report(err: OSError) -> None:
-        if unreadable is not None:
-            unreadable.append(Skipped(str(err.filename or folder), f"folder cannot be read ({err.strerror or err})"))
+    """Every file below `folder`, in order, hidden folders left out. Folders that cannot be read,
+    links to a folder already included (followed once) and folders nested absurdly deep are
+    reported in `unreadable` rather than passed over in silence."""
+    from monster_studio.core.errors import os_error_words
 
-    out = []
-    for dirpath, dirnames, filenames in os.walk(folder, onerror=report, followlinks=False):
+    def report(path, reason: str) -> None:
+        if unreadable is not None:
+            unreadable.append(Skipped(str(path), reason))
+
+    out: list[Path] = []
+    seen = {os.path.realpath(folder)}
+    stack = [(Path(folder), 0)]
+    while stack:
         if cancel is not None:
             cancel.check()
-        dirnames[:] = sorted(d for d in dirnames if not images.is_litter(Path(d)))
-        for name in sorted(filenames):
-            out.append(Path(dirpath) / name)
+        here, depth = stack.pop()
+        try:
+            with os.scandir(here) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as err:
+            report(here, f"folder cannot be read ({os_error_words(err)})")
+            continue
+        below = []
+        for e in entries:
+            if images.is_litter(Path(e.name)):
+                continue
+            try:
+                is_dir = e.is_dir()  # a link to a folder counts as one, followed once
+            except OSError:
+                is_dir = False
+            if not is_dir:
+                out.append(Path(e.path))
+                continue
+            real = os.path.realpath(e.path)
+            if real in seen:
+                if e.is_symlink():
+                    report(e.path, "a link to a folder already included (its pictures are counted once)")
+                continue
+            if depth + 1 > MAX_DEPTH:
+                report(e.path, f"folders nested more than {MAX_DEPTH} levels deep are left out")
+                continue
+            seen.add(real)
+            below.append(Path(e.path))
+        stack.extend((d, depth + 1) for d in reversed(below))
     return out
+
+
+def meant_root(root: Path) -> tuple[Path, str]:
+    """The folder the user meant: a folder holding only `train/` (no val/ or test/ beside it), or
+    only one folder, with the classes inside, means that inner folder. Returns it and its path
+    relative to `root` ('' when it is `root` itself)."""
+    inner = root
+    for _ in range(3):
+        subs = subfolders(inner)
+        loose = any(images.looks_like_picture(f) for f in inner.iterdir() if f.is_file() and not images.is_litter(f))
+        if len(subs) != 1 or loose or find_split(inner) is not None or not subfolders(subs[0]):
+            break
+        inner = subs[0]
+    return inner, "" if inner == root else str(inner.relative_to(root))
 
 
 class _Checker:
@@ -158,8 +229,8 @@ class _Checker:
         return good
 
 
-def _find_split(root: Path) -> tuple[Path, Path] | None:
-    names = {d.name.lower(): d for d in _subdirs(root)}
+def find_split(root: Path) -> tuple[Path, Path] | None:
+    names = {d.name.lower(): d for d in subfolders(root)}
     train = next((names[n] for n in SPLIT_TRAIN if n in names), None)
     val = next((names[n] for n in SPLIT_VAL if n in names), None)
     if train is not None and val is not None:
@@ -170,7 +241,7 @@ def _find_split(root: Path) -> tuple[Path, Path] | None:
 def _class_folders(top: Path, cancel: Cancel | None) -> tuple[dict[str, list[Path]], list[Skipped]]:
     """Every file under each class folder; loose files beside them, and unreadable folders, are reported."""
     reported: list[Skipped] = []
-    files = {d.name: files_under(d, reported, cancel) for d in _subdirs(top)}
+    files = {d.name: files_under(d, reported, cancel) for d in subfolders(top, reported)}
     reported += [Skipped(str(f), "not inside a class folder (put it in one subfolder per kind)")
                  for f in sorted(top.iterdir()) if f.is_file() and not images.is_litter(f)]
     return files, reported
@@ -193,8 +264,9 @@ def scan_steps(root: str | os.PathLike, val_split: float = 0.2, seed: int = 0,
     if not root.is_dir():
         raise DatasetError(f"{root} is a file, not a folder. Choose a folder that holds one subfolder per class.")
     try:
-        split = _find_split(root)
-        listed = [_class_folders(t, cancel) for t in (split if split is not None else (root,))]
+        top, inside = meant_root(root)
+        split = find_split(top)
+        listed = [_class_folders(t, cancel) for t in (split if split is not None else (top,))]
     except PermissionError as exc:
         raise DatasetError(f"The folder {exc.filename or root} cannot be read (permission denied).") from exc
     total = sum(len(fs) for files, _ in listed for fs in files.values())
@@ -233,6 +305,12 @@ def scan_steps(root: str | os.PathLike, val_split: float = 0.2, seed: int = 0,
             f"{root} needs at least {MIN_CLASSES} subfolders with pictures, one per class "
             f"(found {len(usable)}: {found}). Make one subfolder per kind of picture and put the pictures in them.")
     if empty:
+        unreadable = {Path(s.path).name for s in skipped if s.reason.startswith("folder cannot be read")}
+        locked = [c for c in empty if c in unreadable]
+        if locked:
+            why = next(s.reason for s in skipped if Path(s.path).name == locked[0])
+            raise DatasetError(f"The class folder '{locked[0]}' {why.removeprefix('folder ')}. Give yourself "
+                               "permission to read it, or move it out of the folder.")
         names = ", ".join(f"'{c}'" for c in empty)
         raise DatasetError(f"The class folder(s) {names} hold no usable picture. Add pictures or remove the folder.")
 
@@ -262,7 +340,7 @@ def scan_steps(root: str | os.PathLike, val_split: float = 0.2, seed: int = 0,
             val += [Picture(p, index[c]) for p in files[:n_val]]
             train += [Picture(p, index[c]) for p in files[n_val:]]
     names = (split[0].name, split[1].name) if split is not None else ("", "")
-    return Dataset(root, classes, train, val, skipped, split is not None, names)
+    return Dataset(root, classes, train, val, skipped, split is not None, names, inside)
 
 
 def expand(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[Skipped]]:
@@ -274,6 +352,8 @@ def expand(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[Skipped
             files += [f for f in files_under(p, missing) if not images.is_litter(f)]
         elif p.is_file():
             files.append(p)
+        elif p.exists():  # a pipe or a device: reading it could block, so it is never opened
+            missing.append(Skipped(str(p), images.NOT_A_FILE))
         else:
             missing.append(Skipped(str(p), "does not exist"))
     return files, missing

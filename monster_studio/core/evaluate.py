@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from monster_studio.core import images
-from monster_studio.core.dataset import SPLIT_TRAIN, files_under
+from monster_studio.core.dataset import SPLIT_TRAIN, files_under, subfolders
 from monster_studio.core.errors import UserError
 from monster_studio.core.events import Cancel, Phase, Progress, Skipped
 
@@ -206,15 +206,10 @@ def from_predictions(classes: Sequence[str], truths: Sequence[str], predictions:
 
 # ------------------------------------------------------------------ a labeled folder
 
-def _subdirs(folder: Path) -> list[Path]:
-    return sorted((d for d in folder.iterdir() if d.is_dir() and not images.is_litter(d)),
-                  key=lambda d: d.name.lower())
-
-
 def checked_part(root: Path) -> Path:
     """The folder whose subfolders are the classes: `root` itself, or its test/ (else val/) part
     when it is laid out as train/ val/ test/."""
-    subs = {d.name.lower(): d for d in _subdirs(root)}
+    subs = {d.name.lower(): d for d in subfolders(root)}
     for name in CHECK_PARTS:
         if name in subs:
             return subs[name]
@@ -252,7 +247,7 @@ def labeled_files(root: str | os.PathLike, classes: Sequence[str], cancel: Cance
         raise EvaluationError(f"{root} is a file, not a folder. Choose a folder that holds one subfolder per class.")
     try:
         top = checked_part(root)
-        kinds = _subdirs(top)
+        kinds = subfolders(top)
         loose = [f for f in sorted(top.iterdir()) if f.is_file() and not images.is_litter(f)]
     except PermissionError as exc:
         raise EvaluationError(f"The folder {exc.filename or root} cannot be read (permission denied).") from exc

@@ -97,6 +97,7 @@ class ClassTable:
     imbalance: dict | None = None  # {"largest", "largest_count", "smallest", "smallest_count"}
     warnings: list[str] = field(default_factory=list)  # the two above, in words
     layout: str = ""  # the folder's own split in words ("train/ and test/"), when it has one
+    inside: str = ""  # the inner folder holding the classes ("train", "photos"), when not the folder itself
 
 
 @dataclass

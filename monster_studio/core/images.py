@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import os
 import random
+import stat
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ warnings.simplefilter("ignore", Image.DecompressionBombWarning)
 warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
 
 
+NOT_A_FILE = "not a picture file (a pipe, a device or a socket)"
 MAX_ASPECT = 30  # longer and thinner than this is not a photo to classify (and would not fit in memory)
 
 
@@ -54,9 +56,12 @@ def looks_like_picture(path: Path) -> bool:
 
 def _open(path: Path) -> Image.Image:
     try:
-        size = path.stat().st_size
+        st = path.stat()
     except OSError as exc:
         raise BadPicture(f"cannot be read ({exc.strerror or exc})", transient=True) from exc
+    if not stat.S_ISREG(st.st_mode):  # a pipe would block the run forever, a device read endlessly
+        raise BadPicture(NOT_A_FILE)
+    size = st.st_size
     if size == 0:
         raise BadPicture("empty file (0 bytes)")
     try:

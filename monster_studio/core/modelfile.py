@@ -111,6 +111,8 @@ def _json_default(o):
 def read_metadata(path: str | os.PathLike) -> dict:
     """The JSON metadata, checked, without reading any tensor."""
     path = Path(path)
+    if path.exists() and not path.is_file():  # a pipe named .monster would block the read forever
+        raise ModelFileError(f"{path.name} is not a Monster Studio model (not a regular file).")
     try:
         with open(path, "rb") as f:
             head = f.read(8)

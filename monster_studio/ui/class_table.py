@@ -150,7 +150,8 @@ class ClassTable(QWidget):
         split = (f"uses the folder's own {table.layout} split, {table.n_train} to learn from and {table.n_val} "
                  "to check on" if table.split_given else
                  f"{table.n_train} to learn from, {table.n_val} kept aside to check the model")
-        self.summary.setText(f"{plural(len(table.classes), 'class')}, {plural(total, 'picture')}: {split}.")
+        where = f" (the classes inside {visible(table.inside)}/)" if table.inside else ""
+        self.summary.setText(f"{plural(len(table.classes), 'class')}{where}, {plural(total, 'picture')}: {split}.")
         self._show_warnings(table, list(table.skipped) + list(extra_skipped or []), done=bool(extra_skipped))
 
     def _show_warnings(self, table, skipped: list, done: bool = False) -> None:
