@@ -193,3 +193,35 @@ def test_the_about_box_names_the_versions_and_the_log(qapp):
 
     text = about_text()
     assert "Python" in text and "onnxruntime" in text and "Log file" in text
+
+
+def test_clear_cached_features_from_help(qtbot, window, quit_answers, sample_dir, tmp_path, monkeypatch):
+    import shutil
+
+    from monster_studio.core import paths
+
+    engines = paths.cache_dir() / "engines"  # this test's own cache (the others keep theirs), engine ready
+    if engines.is_dir():
+        shutil.copytree(engines, tmp_path / "cache" / "engines")
+    monkeypatch.setenv("MONSTER_STUDIO_CACHE", str(tmp_path / "cache"))
+    w = window
+    choose_folder(qtbot, w, sample_dir)
+    events = Events(w.studio)
+    w.train_page.options.epochs.setValue(2)
+    w.train_page.start_training()
+    events.wait(qtbot, "finished")
+    qtbot.waitUntil(lambda: not w.train_page.training)
+    stores = list((paths.cache_dir() / "features").glob("*.sqlite3"))
+    assert stores
+    quit_answers.next = ["cancel"]
+    w.clear_cache()
+    assert quit_answers.asked[-1] == "Clear the cached features?" and all(p.exists() for p in stores)
+    quit_answers.next = ["clear"]
+    w.clear_cache()
+    events.wait(qtbot, "idle", lambda task, outcome: task == "clear", timeout=30_000)
+    qtbot.waitUntil(lambda: "cached features were cleared" in w.train_page.banner.text.text())
+    assert not list((paths.cache_dir() / "features").glob("*.sqlite3"))
+    events.clear()
+    w.train_page.start_training()  # and training still works: it looks at each picture again
+    events.wait(qtbot, "finished")
+    assert any(stage == "features" for stage, *_ in events.of("progress"))

@@ -85,6 +85,7 @@ class MainWindow(QMainWindow):
         self.train_page.tryItRequested.connect(self.try_it)
         self.studio.sampleTrained.connect(self.try_it)
         self.studio.result.connect(lambda request, item: show_outcome(self, request, item))
+        self.studio.result.connect(self._on_cleared)
         self.classify_page.view.countsChanged.connect(self._update_actions)
         self.restore()
         self._update_actions()
@@ -152,6 +153,25 @@ class MainWindow(QMainWindow):
     def stop_all(self) -> None:
         """Esc, or a page's Stop: every page goes back to idle at once; the runner drops the work."""
         self.studio.stop()
+
+    def clear_cache(self) -> None:
+        from monster_studio.app.jobs.cache import clear
+
+        if self.state.jobs.busy():
+            self.train_page.banner.show_message("Something is running; clear the cached features once it is done.", "info")
+            return
+        answer = quit_dialog.ask(self, "Clear cached features", "Clear the cached features?",
+                                 "The app remembers what the starting model saw in each picture, so a training "
+                                 "takes seconds the second time. Clearing makes the next training look at every "
+                                 "picture again; your pictures and models are not touched.", [("clear", "Clear")])
+        if answer == "clear":
+            self.studio.submit("clear", clear, owner="train", stoppable=False)
+
+    def _on_cleared(self, request, item) -> None:
+        if request.name == "clear" and hasattr(item, "bytes_freed"):
+            left = f" ({'; '.join(item.left)})" if item.left else ""
+            self.train_page.banner.show_message(f"The cached features were cleared: {item.bytes_freed / 1e6:.0f} MB freed"
+                                                f" in {item.folder}{left}.", "info")
 
     def open_log_folder(self) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(log_file().parent)))

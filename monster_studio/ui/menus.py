@@ -70,6 +70,8 @@ def build_menus(self) -> None:
                  "The five steps, and what to do when something goes wrong")
     _action(self, help_, f"&About {APP_NAME}", lambda: show_about(self))
     _action(self, help_, "Open &Log Folder", self.open_log_folder)
+    _action(self, help_, "&Clear Cached Features…", self.clear_cache, None,
+            "Forget what the app remembers of each picture (it looks again at the next training)")
     if sys.platform.startswith("linux"):
         _action(self, help_, "Add to the &Applications Menu", self.install_desktop_entry, None,
                      "Make Monster Studio start from the applications menu with a double-click")
