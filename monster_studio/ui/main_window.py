@@ -157,8 +157,9 @@ class MainWindow(QMainWindow):
     def clear_cache(self) -> None:
         from monster_studio.app.jobs.cache import clear
 
-        if self.state.jobs.busy():
-            self.train_page.banner.show_message("Something is running; clear the cached features once it is done.", "info")
+        if self.state.jobs.busy("train", "sample", "scan", "check", "classify", "evaluate", "sort-plan", "sort"):
+            self.train_page.banner.show_message("The cached features are in use; clear them once the work is done.",
+                                                "info")
             return
         answer = quit_dialog.ask(self, "Clear cached features", "Clear the cached features?",
                                  "The app remembers what the starting model saw in each picture, so a training "
