@@ -30,18 +30,13 @@ def add(sub) -> None:
 def run(args) -> int:
     from monster_studio.cli.progress import Bars
     from monster_studio.core import doctor
-    from monster_studio.core.events import Cancel
+    from monster_studio.core.events import Cancel, run_to_end
 
     bars = Bars(enabled=not args.quiet and not args.json)
     steps = doctor.check_steps(args.data_dir, args.backbone, val_split=args.val_split, seed=args.seed,
                                folds=args.folds, near_copy=args.similarity, cancel=Cancel())
     try:
-        while True:
-            try:
-                bars(next(steps))
-            except StopIteration as stop:
-                report = stop.value
-                break
+        report = run_to_end(steps, bars)
     finally:
         bars.close()
     if args.json:

@@ -46,18 +46,13 @@ def _figure(x) -> str:
 def run(args) -> int:
     from monster_studio.cli.progress import Bars
     from monster_studio.core import evaluate, modelfile
-    from monster_studio.core.events import Cancel
+    from monster_studio.core.events import Cancel, run_to_end
 
     model = modelfile.load(args.model)
     bars = Bars(enabled=not args.quiet and not args.json)
     steps = evaluate.evaluate(model, args.folder, Cancel(), sure_share=args.sure_share)
     try:
-        while True:
-            try:
-                bars(next(steps))
-            except StopIteration as stop:
-                result = stop.value
-                break
+        result = run_to_end(steps, bars)
     finally:
         bars.close()
     if result is None:
