@@ -48,6 +48,12 @@ class NotFound(UserError):
     kind = "notfound"
 
 
+ERRNO_WORDS = {errno.ENOSPC: "the disk is full", errno.EACCES: "permission denied", errno.EPERM: "permission denied",
+               errno.EROFS: "the disk is read-only", errno.ENOENT: "it does not exist",
+               errno.ENETUNREACH: "no internet connection", errno.EHOSTUNREACH: "no internet connection",
+               errno.ENAMETOOLONG: "the name is too long"}
+
+
 def os_error_words(exc: BaseException) -> str:
     """An OSError (or a network error) in words: never '[Errno -2] Name or service not known'."""
     reason = getattr(exc, "reason", None)  # urllib.error.URLError wraps the real cause
@@ -64,19 +70,8 @@ def os_error_words(exc: BaseException) -> str:
     if isinstance(exc, ConnectionError):
         return "the connection broke off"
     if isinstance(exc, OSError):
-        code = exc.errno
-        if code == errno.ENOSPC:
-            return "the disk is full"
-        if code in (errno.EACCES, errno.EPERM):
-            return "permission denied"
-        if code == errno.EROFS:
-            return "the disk is read-only"
-        if code == errno.ENOENT:
-            return "it does not exist"
-        if code in (errno.ENETUNREACH, errno.EHOSTUNREACH):
-            return "no internet connection"
-        if code == errno.ENAMETOOLONG:
-            return "the name is too long"
+        if exc.errno in ERRNO_WORDS:
+            return ERRNO_WORDS[exc.errno]
         if exc.strerror:
             return exc.strerror[0].lower() + exc.strerror[1:]
     text = str(exc) or type(exc).__name__
