@@ -54,7 +54,7 @@ def finetuned(head_only) -> Path:
     spec = base.spec
     net = weights.pretrained(spec)
     head = backbones.replace_head(net, spec, len(base.classes))
-    head.load_state_dict(base.head)
+    head.load_state_dict(base.torch_head())
     gen = torch.Generator().manual_seed(0)
     with torch.no_grad():
         for p in net.get_submodule("blocks.6").parameters():

@@ -5,6 +5,7 @@ import json
 import os
 import pickle
 
+import numpy as np
 import pytest
 import torch
 from safetensors.torch import save_file
@@ -38,7 +39,7 @@ def test_round_trip_keeps_everything(tmp_path):
     assert back.metrics == {"val_accuracy": 0.9} and back.settings == {"epochs": 3}
     assert back.created == m.created and back.app_version
     for k in m.head:
-        assert torch.equal(back.head[k], m.head[k])
+        assert np.array_equal(back.head[k], m.head[k]) and back.head[k].dtype == np.float32
     meta = modelfile.read_metadata(path)
     assert meta["format_version"] == modelfile.FORMAT_VERSION and meta["finetuned"] is False
 
@@ -51,7 +52,7 @@ def test_round_trip_with_finetuned_backbone(tmp_path):
     assert torch.equal(back.backbone_state[k], m.backbone_state[k])
     # The saved network is rebuilt from the file alone, head included.
     net = run_to_end(back.network())
-    assert torch.equal(backbones.get_head(net, back.spec).weight, m.head["weight"])
+    assert np.array_equal(backbones.get_head(net, back.spec).weight.detach().numpy(), m.head["weight"])
 
 
 def test_pickle_payload_is_refused_without_running_it(tmp_path):
@@ -163,3 +164,58 @@ def test_read_only_folder_is_a_clear_error(tmp_path):
 def test_imagenet_model_has_nothing_to_save(tmp_path):
     with pytest.raises(ModelFileError, match="nothing of its own"):
         modelfile.save(TrainedModel.imagenet(), tmp_path / "x.monster")
+
+
+def test_head_only_files_are_the_bytes_the_torch_api_writes_and_load_either_way(tmp_path):
+    """A head-only model is written with safetensors' numpy API now: the same bytes, tensor names,
+    dtypes and metadata as the torch API wrote before, so older files load here and newer ones
+    load the previous way (safetensors.torch.load_file)."""
+    from safetensors.torch import load_file
+
+    from monster_studio.core.unsure import Calibration
+
+    m = make_model(seed=3)
+    rng = np.random.default_rng(0)
+    m.unsure = Calibration(rng.standard_normal((4, m.spec.feature_size)).astype(np.float16),
+                           rng.random(10).astype(np.float32), rng.random(10).astype(np.float32))
+    path = modelfile.save(m, tmp_path / "new.monster")
+    # The previous code's way of writing the same model: torch tensors through safetensors.torch.
+    tensors = {f"head.{k}": torch.from_numpy(v) for k, v in m.head.items()}
+    tensors.update({"unsure." + k: torch.from_numpy(np.array(v)) for k, v in m.unsure.tensors().items()})
+    old = tmp_path / "old.monster"
+    save_file(tensors, str(old), metadata={modelfile.META_KEY: json.dumps(modelfile._metadata(m),
+                                                                          default=modelfile._json_default)})
+    assert path.read_bytes() == old.read_bytes()
+    read_old_way = load_file(str(path))
+    assert set(read_old_way) == {"head.weight", "head.bias", "unsure.sample", "unsure.distances", "unsure.margins"}
+    assert read_old_way["head.weight"].dtype == torch.float32 and read_old_way["unsure.sample"].dtype == torch.float16
+    assert torch.equal(read_old_way["head.weight"], torch.from_numpy(m.head["weight"]))
+    back = modelfile.load(old)
+    assert np.array_equal(back.head["bias"], m.head["bias"]) and np.array_equal(back.unsure.sample, m.unsure.sample)
+
+
+def test_a_bfloat16_head_is_read_through_torch_as_float32(tmp_path):
+    spec = catalogue.backbone("efficientnet_lite0")
+    w = torch.randn(3, spec.feature_size, generator=torch.Generator().manual_seed(0)).to(torch.bfloat16)
+    path = tmp_path / "bf16.monster"
+    _write_with_meta(path, _good_meta(), {"head.weight": w, "head.bias": torch.zeros(3, dtype=torch.bfloat16)})
+    back = modelfile.load(path)
+    assert back.head["weight"].dtype == np.float32 and np.array_equal(back.head["weight"], w.float().numpy())
+
+
+def test_saving_and_loading_a_head_only_model_imports_no_torch(tmp_path):
+    import subprocess
+    import sys
+
+    path = modelfile.save(make_model(seed=4), tmp_path / "m.monster")
+    script = f"""
+import sys
+from monster_studio.core import modelfile
+m = modelfile.load({str(path)!r})
+modelfile.save(m, {str(tmp_path / "again.monster")!r})
+print(sorted(k for k in sys.modules if k.split(".")[0] == "torch"))
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "[]"
+    assert (tmp_path / "again.monster").read_bytes() == path.read_bytes()

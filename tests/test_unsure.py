@@ -159,7 +159,7 @@ def test_a_file_from_before_opens_and_is_always_sure(trained, tmp_path, new_mons
             "metrics": {"val_accuracy": 1.0}, "settings": {"epochs": 15}, "created": "2024-05-01T10:00:00+00:00",
             "app_version": "0.1.0"}
     old = tmp_path / "old.monster"
-    save_file({f"head.{k}": v.contiguous() for k, v in model.head.items()}, str(old),
+    save_file({f"head.{k}": torch.from_numpy(v) for k, v in model.head.items()}, str(old),
               metadata={"monster_studio": json.dumps(meta)})
     back = modelfile.load(old)
     assert back.unsure is None and back.classes == model.classes

@@ -9,7 +9,8 @@ features), with a sidecar saying what it was made from, how far it was from PyTo
 category names and the network's original last layer (so ImageNet mode builds no torch network
 either). It is kept only if it matches PyTorch within 1e-4 on a fixed batch of pictures; otherwise
 a note says why (in the log and on disk) and PyTorch is used, without trying again until torch or
-onnxruntime change. A run that finds the engine ready imports neither torchvision nor timm.
+onnxruntime change. A run that finds the engine ready imports no torch at all (nor torchvision or
+timm): torch is imported here only where a torch network runs.
 
 `TorchEmbedder` runs the headless network in PyTorch (channels_last, inference mode) on any
 device; it is what CUDA/MPS, a fine-tuned model and the heatmaps use.
@@ -43,16 +44,19 @@ import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-from torch import nn
 
-from monster_studio.core import backbones, files, weights
+from monster_studio.core import files, weights
 from monster_studio.core.catalogue import Backbone
 from monster_studio.core.events import Phase
 from monster_studio.core.images import Preprocess, to_chw
 from monster_studio.core.paths import cache_dir
+
+if TYPE_CHECKING:  # torch is imported where a torch network runs, never on the engine's own path
+    import torch
+    from torch import nn
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +85,10 @@ def decode_threads() -> int:
 
 # ------------------------------------------------------------------ PyTorch
 
-def to_input(arrays: list[np.ndarray], pre: Preprocess, device: torch.device) -> torch.Tensor:
+def to_input(arrays: list[np.ndarray], pre: Preprocess, device) -> torch.Tensor:
     """uint8 CHW arrays -> the normalized, channels_last batch a torch backbone takes."""
+    import torch
+
     x = torch.from_numpy(np.stack(arrays)).to(device, non_blocking=True)
     mean = torch.tensor(pre.mean, device=device).view(1, 3, 1, 1)
     std = torch.tensor(pre.std, device=device).view(1, 3, 1, 1)
@@ -94,12 +100,20 @@ class TorchEmbedder:
 
     name = "PyTorch"
 
-    def __init__(self, net: nn.Module, spec: Backbone, pre: Preprocess, device: torch.device) -> None:
+    def __init__(self, net: nn.Module, spec: Backbone, pre: Preprocess, device) -> None:
+        import torch
+
+        from monster_studio.core import backbones
+
         self.net, self.spec, self.pre, self.device = net, spec, pre, device
         self.head = backbones.get_head(net, spec)
         net.eval().to(device).to(memory_format=torch.channels_last)
 
     def __call__(self, arrays: list[np.ndarray]) -> np.ndarray:
+        import torch
+
+        from monster_studio.core import backbones
+
         with backbones.headless(self.net, self.spec), torch.inference_mode():
             return self.net(to_input(arrays, self.pre, self.device)).float().cpu().numpy()
 
@@ -186,6 +200,7 @@ def _part(base: Path, suffix: str) -> Path:
 
 def _versions() -> dict:
     import onnxruntime
+    import torch
 
     return {"torch": torch.__version__, "onnxruntime": onnxruntime.__version__}
 
@@ -282,6 +297,8 @@ def _exportable(spec: Backbone, net: nn.Module) -> nn.Module:
     """The same network and weights, built from layers that trace to ONNX as fixed shapes."""
     if spec.builder != "timm":
         return net
+    from monster_studio.core import backbones
+
     twin = backbones.architecture(spec, exportable=True)
     twin.load_state_dict(net.state_dict())
     return twin.eval()
@@ -300,6 +317,11 @@ def _refuse(base: Path, spec: Backbone, reason: str, max_diff: float | None = No
 def prepare(spec: Backbone, net: nn.Module) -> OrtEngine | None:
     """Export `net` (the starting model with its pretrained weights and ImageNet head) to ONNX,
     check it against PyTorch, keep it in the cache; None (and a note) when it does not match."""
+    import torch
+    from torch import nn
+
+    from monster_studio.core import backbones
+
     base = _base(spec)
     if base is None:
         return None
@@ -353,6 +375,8 @@ def prepare(spec: Backbone, net: nn.Module) -> OrtEngine | None:
 
 
 def _categories_from_torchvision(spec: Backbone) -> list[str] | None:
+    from monster_studio.core import backbones
+
     try:
         return backbones.imagenet_categories(spec)
     except Exception:  # noqa: BLE001 - the names help ImageNet mode start faster; they are not needed
@@ -370,6 +394,8 @@ def imagenet_categories(spec: Backbone) -> list[str]:
                 return names
         except (OSError, ValueError, AttributeError):
             pass
+    from monster_studio.core import backbones
+
     return backbones.imagenet_categories(spec)
 
 
@@ -388,7 +414,7 @@ def _cpu_engine(spec: Backbone, net_loader, cancel=None) -> Iterator:
     return prepare(spec, net), net
 
 
-def frozen(spec: Backbone, device: torch.device, net_loader, cancel=None) -> Iterator:
+def frozen(spec: Backbone, device, net_loader, cancel=None) -> Iterator:
     """The embedder for a frozen pretrained starting model on `device`: ONNX Runtime on a CPU when
     it can be had, else PyTorch. `net_loader()` is a generator returning the torch network; it is
     called only when one is needed. Returns (embedder, the network or None); yields the loader's
@@ -403,7 +429,7 @@ def frozen(spec: Backbone, device: torch.device, net_loader, cancel=None) -> Ite
     return TorchEmbedder(net, spec, spec.preprocess, device), net
 
 
-def classifier(model, device: torch.device, cancel=None) -> Iterator:
+def classifier(model, device, cancel=None) -> Iterator:
     """An embedder for a classifier (core.model.TrainedModel) and the linear head to put on its
     features. Yields download events if weights must be fetched; returns (embed, weight, bias),
     weight (classes x features) and bias as float32 arrays."""
@@ -416,9 +442,7 @@ def classifier(model, device: torch.device, cancel=None) -> Iterator:
             engine, _ = yield from _cpu_engine(spec, lambda: weights.load_pretrained(spec, cancel), cancel)
         if engine is not None:
             if model.head is not None:
-                weight = model.head["weight"].detach().float().cpu().numpy()
-                bias = model.head["bias"].detach().float().cpu().numpy()
-                return engine.embedder(model.preprocess), weight, bias
+                return engine.embedder(model.preprocess), model.head["weight"], model.head["bias"]
             head = engine.head_weights()
             if head is not None and head[0].shape[0] == len(model.classes):
                 return engine.embedder(model.preprocess), head[0], head[1]
@@ -427,8 +451,7 @@ def classifier(model, device: torch.device, cancel=None) -> Iterator:
     if model.head is None:
         weight, bias = embed.head_weights()
     else:
-        weight = model.head["weight"].detach().float().cpu().numpy()
-        bias = model.head["bias"].detach().float().cpu().numpy()
+        weight, bias = model.head["weight"], model.head["bias"]
     return embed, weight, bias
 
 

@@ -71,7 +71,7 @@ def network(model: TrainedModel, cancel=None) -> Iterator:
         backbones.replace_head(net, spec, len(model.classes))
         prefix = spec.head_path + "."
         state = {k: v for k, v in state.items() if not k.startswith(prefix)}
-        state.update({prefix + k: v for k, v in model.head.items()})
+        state.update({prefix + k: v for k, v in model.torch_head().items()})
     net.load_state_dict(state)
     for p in net.parameters():
         p.requires_grad = False

@@ -10,6 +10,10 @@ Saving is atomic: a temporary file in the same folder, then a rename.
 The unsure part is an addition within format 1, not a new format: a reader that does not know it
 (an older app) loads the head and ignores the extra tensors, and a file without it (an older
 file) loads here as a model that is always sure.
+
+A head-only model is written and read with safetensors' numpy API (no torch import; the bytes are
+the same as its torch API writes, so files of either kind load in either); a fine-tuned one, whose
+starting model's weights are torch tensors, with its torch API.
 """
 from __future__ import annotations
 
@@ -18,14 +22,11 @@ import os
 import struct
 from pathlib import Path
 
-import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+import numpy as np
+from safetensors import SafetensorError, safe_open
 
 from monster_studio import MODEL_SUFFIX
-import numpy as np
-
-from monster_studio.core import backbones, catalogue, files
+from monster_studio.core import catalogue, files
 from monster_studio.core.errors import UserError, os_error_words
 from monster_studio.core.images import Preprocess
 from monster_studio.core.model import TrainedModel
@@ -79,11 +80,14 @@ def save(model: TrainedModel, path: str | os.PathLike) -> Path:
     if model.head is None:
         raise ModelFileError("A pretrained model used without training has nothing of its own to save.")
     path = Path(path).expanduser()
-    tensors = {f"head.{k}": v.detach().cpu().contiguous() for k, v in model.head.items()}
-    if model.backbone_state is not None:
-        tensors.update({f"backbone.{k}": v.detach().cpu().contiguous() for k, v in model.backbone_state.items()})
+    tensors = {f"head.{k}": np.ascontiguousarray(v, np.float32) for k, v in model.head.items()}
     if model.unsure is not None:
-        tensors.update({UNSURE + k: torch.from_numpy(np.array(v)) for k, v in model.unsure.tensors().items()})
+        tensors.update({UNSURE + k: np.ascontiguousarray(v) for k, v in model.unsure.tensors().items()})
+    if model.backbone_state is not None:
+        import torch
+
+        tensors = {k: torch.from_numpy(v) for k, v in tensors.items()}
+        tensors.update({f"backbone.{k}": v.detach().cpu().contiguous() for k, v in model.backbone_state.items()})
     meta = {META_KEY: json.dumps(_metadata(model), default=_json_default)}
     try:
         with files.temporary_beside(path) as tmp:
@@ -98,6 +102,16 @@ def save(model: TrainedModel, path: str | os.PathLike) -> Path:
         raise ModelFileError(f"Could not save {path.name}: {reason}. The previous file, if any, is unchanged. "
                              "Choose another folder.") from exc
     return path
+
+
+def save_file(tensors: dict, filename, metadata: dict | None = None) -> None:
+    """safetensors' save_file: its numpy API for numpy arrays only (a head-only model: no torch
+    import), its torch API otherwise. The two write the same bytes for the same numbers."""
+    if all(isinstance(v, np.ndarray) for v in tensors.values()):
+        from safetensors.numpy import save_file as write
+    else:
+        from safetensors.torch import save_file as write
+    write(tensors, filename, metadata=metadata)
 
 
 def _json_default(o):
@@ -187,32 +201,63 @@ def _check_metadata(meta: dict, name: str) -> None:
         raise ModelFileError(f"{name} has damaged metadata (preprocessing).") from exc
 
 
+# The kinds of numbers (safetensors' names) a model file may hold; BF16 only through torch (numpy has none).
+KINDS = ("F32", "F16", "BF16", "F64", "I64", "I32", "U8", "BOOL")
+BACKBONE = "backbone."
+
+
+def _read_tensors(path: Path) -> tuple[dict[str, np.ndarray], dict | None]:
+    """(the head's and the unsure part's arrays, floats as float32; the fine-tuned starting model's
+    torch tensors or None). Only a file with starting-model weights (or bfloat16 numbers) imports
+    torch; every other one is read with safetensors' numpy API. Raises ModelFileError."""
+    damaged = (SafetensorError, OSError, ValueError, RuntimeError, TypeError, KeyError)
+    try:
+        with safe_open(str(path), framework="np") as f:
+            kinds = {k: f.get_slice(k).get_dtype() for k in f.keys()}
+            for key, kind in kinds.items():
+                if kind not in KINDS:
+                    raise ModelFileError(f"{path.name} holds numbers of a kind this app does not use ({kind} in "
+                                         f"'{key}'); it was not made by Monster Studio.")
+            with_torch = "BF16" in kinds.values() or any(k.startswith(BACKBONE) for k in kinds)
+            arrays = {} if with_torch else {k: np.array(f.get_tensor(k)) for k in kinds}  # a copy, not the mapping
+    except damaged as exc:
+        raise ModelFileError(f"{path.name} is damaged: its numbers cannot be read.") from exc
+    body = None
+    if with_torch:
+        import torch
+        from safetensors.torch import load_file
+
+        try:
+            tensors = load_file(str(path), device="cpu")
+        except damaged as exc:
+            raise ModelFileError(f"{path.name} is damaged: its numbers cannot be read.") from exc
+        tensors = {k: (v.float() if v.is_floating_point() and v.dtype != torch.float32 else v) for k, v in tensors.items()}
+        body = {k[len(BACKBONE):]: v for k, v in tensors.items() if k.startswith(BACKBONE)} or None
+        arrays = {k: v.numpy() for k, v in tensors.items() if not k.startswith(BACKBONE)}
+    arrays = {k: (v.astype(np.float32) if v.dtype.kind == "f" and v.dtype != np.float32 else v) for k, v in arrays.items()}
+    return arrays, body
+
+
 def load(path: str | os.PathLike) -> TrainedModel:
     """Read and check a model file; never unpickles. Raises ModelFileError with a reason."""
     path = Path(path).expanduser()
     meta = read_metadata(path)
-    try:
-        tensors = load_file(str(path), device="cpu")
-    except (SafetensorError, OSError, ValueError, RuntimeError, TypeError) as exc:
-        raise ModelFileError(f"{path.name} is damaged: its numbers cannot be read.") from exc
+    tensors, body = _read_tensors(path)
     spec = catalogue.backbone(meta["backbone"])
     n = len(meta["classes"])
-    for key, value in tensors.items():
-        if value.dtype not in (torch.float32, torch.float16, torch.bfloat16, torch.float64, torch.int64,
-                               torch.int32, torch.uint8, torch.bool):
-            raise ModelFileError(f"{path.name} holds numbers of a kind this app does not use ({value.dtype} in "
-                                 f"'{key}'); it was not made by Monster Studio.")
-    tensors = {k: (v.float() if v.is_floating_point() and v.dtype != torch.float32 else v) for k, v in tensors.items()}
     head = {k[5:]: v for k, v in tensors.items() if k.startswith("head.")}
     w, b = head.get("weight"), head.get("bias")
     if w is None or b is None or tuple(w.shape) != (n, spec.feature_size) or tuple(b.shape) != (n,):
         raise ModelFileError(f"{path.name} is damaged: its output layer does not fit {n} classes on {spec.display_name}.")
-    if not (w.is_floating_point() and b.is_floating_point() and torch.isfinite(w).all() and torch.isfinite(b).all()):
+    if not (w.dtype == np.float32 and b.dtype == np.float32 and np.isfinite(w).all() and np.isfinite(b).all()):
         raise ModelFileError(f"{path.name} is damaged: its weights hold invalid numbers.")
-    body = {k[9:]: v for k, v in tensors.items() if k.startswith("backbone.")} or None
     if meta.get("finetuned") and body is None:
         raise ModelFileError(f"{path.name} is damaged: the fine-tuned starting model's weights are missing.")
     if body is not None:
+        import torch
+
+        from monster_studio.core import backbones
+
         expected = {k: v.shape for k, v in backbones.architecture(spec).state_dict().items()
                     if not k.startswith(spec.head_path + ".")}
         if set(body) != set(expected) or any(body[k].shape != expected[k] for k in expected):
@@ -230,8 +275,7 @@ def _calibration(tensors: dict, meta: dict, spec, path: Path) -> Calibration | N
     if not parts and "unsure" not in meta:
         return None
     try:
-        arrays = {k: v.numpy() for k, v in parts.items()}
-        return Calibration.from_parts(arrays, meta.get("unsure"), spec.feature_size)
+        return Calibration.from_parts(parts, meta.get("unsure"), spec.feature_size)
     except (ValueError, TypeError) as exc:
         raise ModelFileError(f"{path.name} is damaged: the figures it uses to say \"not sure\" cannot be read. "
                              "Train the model again, or use an undamaged copy of the file.") from exc
