@@ -1,6 +1,6 @@
 """The CPU engine (ONNX Runtime): made once per starting model and weights file, checked against
 PyTorch, refused (once) when it does not match, remade when damaged, and a run that finds it ready
-imports neither torchvision nor timm. The bundled EfficientNet-Lite1 and Lite2 records."""
+imports neither torch, torchvision nor timm. The bundled EfficientNet-Lite1 and Lite2 records."""
 from __future__ import annotations
 
 import json
@@ -147,9 +147,12 @@ def test_classifying_on_the_engine_gives_pytorchs_answers(ready, tmp_path):
         assert abs(answer.confidence - float(row.max())) <= 1e-4
 
 
-def test_a_run_with_the_engine_ready_imports_neither_torchvision_nor_timm(ready, tmp_path):
+TORCH_FAMILY = ("torch", "torchvision", "timm")
+
+
+def test_a_run_with_the_engine_ready_imports_neither_torch_torchvision_nor_timm(ready, tmp_path):
     """Training (features missing, engine ready), classifying with the trained model, and ImageNet
-    mode, in a fresh process: no torch network is needed, so neither library is imported."""
+    mode, in a fresh process: no torch network is needed, so none of these libraries is imported."""
     folder = tmp_path / "pics"
     sample.write_sample(folder, per_class=3, seed=7, size=96)
     script = f"""
@@ -167,12 +170,42 @@ assert len(answers) == 3 and all(hasattr(a, "top") for a in answers)
 spec = backbone("efficientnet_lite0")
 imagenet = TrainedModel(spec.id, engine.imagenet_categories(spec), spec.preprocess, None)
 assert list(predict.classify(imagenet, [{str(folder / "slime")!r}]))[0].top
-print(sorted(m for m in sys.modules if m.split(".")[0] in ("torchvision", "timm")))
+print(sorted(m for m in sys.modules if m.split(".")[0] in {TORCH_FAMILY!r}))
 """
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
                          env=dict(os.environ))
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+# The whole `monster-studio` program as a user runs it, with what it imported read at its exit.
+PROGRAM = """
+import atexit, json, runpy, sys
+atexit.register(lambda: print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in {family!r})),
+                              file=sys.stderr))
+sys.argv = ["monster-studio"] + sys.argv[1:]
+runpy.run_module("monster_studio", run_name="__main__")
+"""
+
+
+def program(*args: str) -> list[str]:
+    """Run `monster-studio ARGS` in a fresh process; the torch family modules it had at its exit."""
+    out = subprocess.run([sys.executable, "-c", PROGRAM.format(family=TORCH_FAMILY), *args], capture_output=True,
+                         text=True, timeout=300, env=dict(os.environ))
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stderr.strip().splitlines()[-1])
+
+
+def test_the_command_line_trains_and_classifies_without_torch(ready, tmp_path):
+    """`monster-studio train` cold (no features yet, the engine ready) and warm (features in the
+    store), then `monster-studio classify` with the head-only model it saved: no torch at all."""
+    folder = tmp_path / "pics"
+    sample.write_sample(folder, per_class=3, seed=9, size=96)
+    out = tmp_path / "m.monster"
+    assert program("train", str(folder), "--out", str(out), "--epochs", "3", "--quiet") == []  # cold
+    assert program("train", str(folder), "--out", str(out), "--epochs", "2", "--lr", "0.01", "--quiet") == []
+    assert program("classify", str(out), str(folder), "--quiet") == []
+    assert program("classify", str(out), str(folder / "ghost"), "--json", "--quiet") == []
 
 
 # ---------------------------------------------------------------- the bundled EfficientNet-Lite records

@@ -12,13 +12,12 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
-import torch
-from torch import nn
 
 from monster_studio.core import engine, images, store
 from monster_studio.core.catalogue import Backbone
@@ -28,9 +27,10 @@ Item = tuple[Path, int]  # (picture, view): view 0 is the centre crop, view N >=
 FEATURES_TEXT = "Looking at each picture once (features)"
 
 
-def batch_size_for(spec: Backbone, device: torch.device) -> int:
+def batch_size_for(spec: Backbone, device) -> int:
     """Small batches on a CPU: they stay in its caches (EfficientNet-Lite0 on 2 cores: 60 pictures/s
-    at batch 8, 45 at 32) and keep Stop within about a second even on heavy backbones."""
+    at batch 8, 45 at 32) and keep Stop within about a second even on heavy backbones. `device`:
+    a core.device.Device or a torch.device."""
     return 64 if device.type != "cpu" else 8
 
 
@@ -127,8 +127,14 @@ def _decode_as_it_was(item: Item, spec: Backbone, seed: int):
     return (before if after == before else None), value
 
 
+def _is_network(model) -> bool:
+    """Whether `model` is a torch network (it cannot be one while torch is not even imported)."""
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(model, torch.nn.Module)
+
+
 def compute(model, spec: Backbone, items: list[Item], cache: FeatureCache | None,
-            device: torch.device, cancel: Cancel | None = None, seed: int = 0) -> Iterator[int]:
+            device, cancel: Cancel | None = None, seed: int = 0) -> Iterator[int]:
     """Run the headless backbone over `items`; yields how many were done after each batch and
     returns {item: features or bad-reason}. `model`: an embedder from core.engine, or a torch
     network (run by PyTorch). Each batch is in the store before the next one starts."""
@@ -136,7 +142,7 @@ def compute(model, spec: Backbone, items: list[Item], cache: FeatureCache | None
     if not items:
         return out
     bs = batch_size_for(spec, device)
-    embed = model if not isinstance(model, nn.Module) else engine.TorchEmbedder(model, spec, spec.preprocess, device)
+    embed = engine.TorchEmbedder(model, spec, spec.preprocess, device) if _is_network(model) else model
     done = 0
     with ThreadPoolExecutor(engine.decode_threads(), "decode") as pool:
         for batch in images.decoded_batches(items, lambda it: _decode_as_it_was(it, spec, seed), bs, pool):
@@ -165,7 +171,7 @@ def compute(model, spec: Backbone, items: list[Item], cache: FeatureCache | None
 
 
 def gather(model_loader: Callable[[], Iterator], spec: Backbone, items: list[Item], cache: FeatureCache,
-           device: torch.device, cancel: Cancel | None = None, seed: int = 0) -> Iterator:
+           device, cancel: Cancel | None = None, seed: int = 0) -> Iterator:
     """Features for every item, from the store where possible. Yields Progress (and the
     loader's own events, e.g. downloads) and returns (features, bad, model_or_None).
     `model_loader()` is a generator returning the network; it is only called when the engine

@@ -1,32 +1,37 @@
 """Training as a plain iterator of typed events: scan, (download), features, head epochs,
 optional fine-tuning, finished. Cooperative cancel is checked at least once per batch.
 
+The head trains in numpy on the cached features (core.head); torch is imported only where a
+torch network is needed: to fine-tune, or to compute features where no ONNX Runtime engine is ready.
+
     for event in fit("pictures/", TrainSettings(epochs=30)):
         ...
 """
 from __future__ import annotations
 
-import copy
 import random
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-import torch.nn.functional as F
-from torch import nn
 
-from monster_studio.core import backbones, catalogue, dataset, engine, evaluate, features, images, predict, unsure, weights
+from monster_studio.core import catalogue, dataset, engine, evaluate, features, images, predict, unsure, weights
+from monster_studio.core import head as heads
 from monster_studio.core.catalogue import Backbone
 from monster_studio.core.device import pick
 from monster_studio.core.events import Cancel, Cancelled, EpochEnd, Finished, Phase, Progress
-from monster_studio.core.model import TrainedModel
+from monster_studio.core.model import TrainedModel, torch_state
 from monster_studio.core.settings import TrainSettings
+
+if TYPE_CHECKING:  # torch is imported only to fine-tune (or where a torch network was loaded anyway)
+    from torch import nn
 
 
 def _split_arrays(ds: dataset.Dataset, feats: dict, augment: int, feature_size: int):
+    """((train features, labels), (check features, labels)) as float32 / int64 arrays."""
     def arrays(pictures, views):
         xs, ys = [], []
         for p in pictures:
@@ -36,84 +41,10 @@ def _split_arrays(ds: dataset.Dataset, feats: dict, augment: int, feature_size: 
                     xs.append(f)
                     ys.append(p.label)
         if not xs:
-            return torch.empty(0, feature_size), torch.empty(0, dtype=torch.long)  # no validation pictures
-        return torch.from_numpy(np.stack(xs)).float(), torch.tensor(ys, dtype=torch.long)
+            return np.empty((0, feature_size), np.float32), np.empty(0, np.int64)  # no validation pictures
+        return np.stack(xs).astype(np.float32, copy=False), np.asarray(ys, np.int64)
 
     return arrays(ds.train, range(augment + 1)), arrays(ds.val, [0])
-
-
-def _evaluate(logits: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
-    if len(y) == 0:
-        return float("nan"), float("nan")
-    loss = F.cross_entropy(logits, y).item()
-    acc = (logits.argmax(1) == y).float().mean().item()
-    return loss, acc
-
-
-class _AdamW:
-    """AdamW for the head's two tensors. torch.optim's first use imports the compiler stack
-    (about 2 s); on cached features that would be most of a warm rerun."""
-
-    def __init__(self, params, lr: float, weight_decay: float, betas=(0.9, 0.999), eps: float = 1e-8) -> None:
-        self.params = list(params)
-        self.lr, self.wd, self.betas, self.eps = lr, weight_decay, betas, eps
-        self.m = [torch.zeros_like(p) for p in self.params]
-        self.v = [torch.zeros_like(p) for p in self.params]
-        self.t = 0
-
-    @torch.no_grad()
-    def step(self) -> None:
-        self.t += 1
-        b1, b2 = self.betas
-        for p, m, v in zip(self.params, self.m, self.v):
-            if p.grad is None:
-                continue
-            p.mul_(1 - self.lr * self.wd)
-            m.mul_(b1).add_(p.grad, alpha=1 - b1)
-            v.mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
-            denom = (v / (1 - b2 ** self.t)).sqrt_().add_(self.eps)
-            p.addcdiv_(m, denom, value=-self.lr / (1 - b1 ** self.t))
-
-    def zero_grad(self) -> None:
-        for p in self.params:
-            p.grad = None
-
-
-def train_head(head: nn.Linear, train: tuple, val: tuple, settings: TrainSettings,
-               cancel: Cancel | None) -> Iterator[EpochEnd]:
-    """The chapter's step 4 on cached features: mini-batch AdamW, early stopping on validation
-    loss, the best epoch's weights kept. Returns the best epoch (1-based)."""
-    (xt, yt), (xv, yv) = train, val
-    nn.init.zeros_(head.weight)  # a convex problem: zeros are a fine, seed-free start
-    nn.init.zeros_(head.bias)
-    opt = _AdamW(head.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
-    gen = torch.Generator().manual_seed(settings.seed)
-    best = (float("inf"), 0, copy.deepcopy(head.state_dict()))
-    for epoch in range(1, settings.epochs + 1):
-        head.train()
-        order = torch.randperm(len(yt), generator=gen)
-        total = 0.0
-        for i in range(0, len(order), settings.batch_size):
-            if cancel is not None:
-                cancel.check()
-            idx = order[i:i + settings.batch_size]
-            loss = F.cross_entropy(head(xt[idx]), yt[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(idx)
-        head.eval()
-        with torch.no_grad():
-            val_loss, val_acc = _evaluate(head(xv), yv)
-            monitor = val_loss if len(yv) else total / len(yt)
-        yield EpochEnd(epoch, settings.epochs, total / len(yt), val_loss, val_acc)
-        yield Progress("train", epoch, settings.epochs, "epochs")
-        if monitor < best[0] - 1e-4:
-            best = (monitor, epoch, copy.deepcopy(head.state_dict()))
-        elif epoch - best[1] >= settings.patience:
-            break
-    head.load_state_dict(best[2])
-    return best[1]
 
 
 def _center(pre: images.Preprocess, img):
@@ -164,10 +95,15 @@ def _cached_seen(ds: dataset.Dataset, feats: dict, feature_size: int) -> Seen:
 
 
 def finetune(net: nn.Module, spec: Backbone, ds: dataset.Dataset, settings: TrainSettings,
-             device: torch.device, cancel: Cancel | None) -> Iterator:
+             device, cancel: Cancel | None) -> Iterator:
     """The chapter's step 5: unfreeze the last stage(s) and train them with the head, on
     pictures (augmented afresh each epoch), at a tenth of the learning rate. Returns the best
     epoch, and what the network it leaves (the best one) sees of each picture (`Seen`)."""
+    import torch
+    import torch.nn.functional as F
+
+    from monster_studio.core import backbones
+
     pre = spec.preprocess
     # One progress count for the whole stage, in units of about equal time so an ETA holds
     # (measured on photos with Lite0 on a CPU: decoding ~5 ms, a forward pass ~17 ms, forward and
@@ -191,7 +127,7 @@ def finetune(net: nn.Module, spec: Backbone, ds: dataset.Dataset, settings: Trai
     val_pairs = [(_center(pre, img), p) for img, p in zip(val_imgs, ds.val) if img is not None]
     val_pairs = [(x, p) for x, p in val_pairs if x is not None]
     val_x = [x for x, _ in val_pairs]
-    val_y = torch.tensor([p.label for _, p in val_pairs], dtype=torch.long)
+    val_y = np.array([p.label for _, p in val_pairs], dtype=np.int64)
     params = backbones.freeze(net, spec, finetune=True)
     net.to(device).to(memory_format=torch.channels_last)
     opt = torch.optim.AdamW(params, lr=settings.lr * 0.1, weight_decay=settings.weight_decay)
@@ -209,9 +145,9 @@ def finetune(net: nn.Module, spec: Backbone, ds: dataset.Dataset, settings: Trai
                 if cancel is not None:
                     cancel.check()
                 logits.append(forward(val_x[i:i + bs]).float().cpu())
-        return torch.cat(logits) if logits else torch.empty(0, len(ds.classes))
+        return torch.cat(logits).numpy() if logits else np.empty((0, len(ds.classes)), np.float32)
 
-    validate = lambda: _evaluate(val_logits(), val_y)  # noqa: E731
+    validate = lambda: heads.loss_and_accuracy(val_logits(), val_y)  # noqa: E731
 
     trainable = lambda: {k: v.detach().clone() for k, v in net.state_dict().items()}  # noqa: E731
     best_loss, _ = validate()
@@ -268,7 +204,7 @@ def finetune(net: nn.Module, spec: Backbone, ds: dataset.Dataset, settings: Trai
         yield Progress("finetune", total, total, "steps")
     net.cpu()
     return best[1], Seen(train_feats, np.array([train_seen[j][1] for j in kept], dtype=np.int64), val_feats,
-                         val_y.numpy(), [p.path for _, p in val_pairs])
+                         val_y, [p.path for _, p in val_pairs])
 
 
 def fit(data_dir, settings: TrainSettings | None = None, cancel: Cancel | None = None) -> Iterator:
@@ -306,27 +242,26 @@ def _fit(data_dir, s: TrainSettings, cancel: Cancel | None) -> Iterator:
     train, val = _split_arrays(ds, feats, s.augment, spec.feature_size)
 
     yield Phase("train", "Training the new last layer")
-    head = nn.Linear(spec.feature_size, len(ds.classes))
-    best_epoch = yield from train_head(head, train, val, s, cancel)
+    trained = yield from heads.train(train[0], train[1], val[0], val[1], len(ds.classes), s, cancel)
+    best_epoch, weight, bias = trained.best_epoch, trained.weight, trained.bias
     finetune_epoch = head_accuracy = finetune_seconds = None
     if s.finetune:
-        with torch.no_grad():
-            head_accuracy = _evaluate(head(val[0]), val[1])[1] if len(val[1]) else None
+        from monster_studio.core import backbones
+
+        head_accuracy = heads.loss_and_accuracy(trained.logits(val[0]), val[1])[1] if len(val[1]) else None
         t_ft = time.perf_counter()
         if net is None:
             net = yield from weights.load_pretrained(spec, cancel)
         new_head = backbones.replace_head(net, spec, len(ds.classes))
-        new_head.load_state_dict(head.state_dict())
+        new_head.load_state_dict(torch_state(trained.state()))
         yield Phase("finetune", "Fine-tuning the last layers of the starting model")
         finetune_epoch, seen = yield from finetune(net, spec, ds, s, device, cancel)
         finetune_seconds = time.perf_counter() - t_ft
-        head = new_head
+        weight = new_head.weight.detach().float().cpu().numpy()
+        bias = new_head.bias.detach().float().cpu().numpy()
     else:
         seen = _cached_seen(ds, feats, spec.feature_size)
-    weight = head.weight.detach().float().cpu().numpy()
-    bias = head.bias.detach().float().cpu().numpy()
-    val_logits = torch.from_numpy(seen.val_feats @ weight.T + bias)
-    val_loss, val_acc = _evaluate(val_logits, torch.from_numpy(seen.val_labels))
+    val_loss, val_acc = heads.loss_and_accuracy(seen.val_feats @ weight.T + bias, seen.val_labels)
     metrics = {"val_accuracy": val_acc, "val_loss": val_loss, "best_epoch": best_epoch,
                "finetune_best_epoch": finetune_epoch, "head_val_accuracy": head_accuracy,
                "finetune_seconds": finetune_seconds, "n_train": len(ds.train), "n_val": len(ds.val),
@@ -334,12 +269,13 @@ def _fit(data_dir, s: TrainSettings, cancel: Cancel | None) -> Iterator:
     if s.finetune:
         model = TrainedModel.from_network(net, spec, ds.classes, True, metrics, s.to_dict())
     else:
-        model = TrainedModel(spec.id, list(ds.classes), spec.preprocess,
-                             {k: v.detach().clone() for k, v in head.state_dict().items()},
+        model = TrainedModel(spec.id, list(ds.classes), spec.preprocess, trained.state(),
                              metrics=metrics, settings=s.to_dict())
         if net is not None:  # keep the loaded network so "Try it" needs no second load
+            from monster_studio.core import backbones
+
             new_head = backbones.replace_head(net, spec, len(ds.classes))
-            new_head.load_state_dict(head.state_dict())
+            new_head.load_state_dict(model.torch_head())
             model._net = net.cpu().eval()
     model.unsure = unsure.calibrate(seen.train_feats, seen.train_labels, seen.val_feats,
                                     engine.softmax(seen.val_feats @ weight.T + bias),
