@@ -33,9 +33,9 @@ def trained(xt, yt, xv, yv, classes, settings):
 
 
 def torch_reference(xt, yt, xv, yv, classes, s: TrainSettings):
-    """The recipe in torch itself: nn.Linear from zeros, torch.optim.AdamW, mean cross-entropy per
-    mini-batch, the same mini-batches (the order drawn as core.head draws it), early stopping on
-    the check loss with the best epoch's weights kept."""
+    """The torch trainer core.head replaced, in torch itself: nn.Linear from zeros, torch.optim.AdamW,
+    mean cross-entropy per mini-batch, the order of each epoch from torch.randperm on a generator
+    seeded with the settings' seed, early stopping on the check loss with the best epoch kept."""
     import torch
     import torch.nn.functional as F
 
@@ -43,13 +43,13 @@ def torch_reference(xt, yt, xv, yv, classes, s: TrainSettings):
     torch.nn.init.zeros_(lin.weight)
     torch.nn.init.zeros_(lin.bias)
     opt = torch.optim.AdamW(lin.parameters(), lr=s.lr, weight_decay=s.weight_decay)
-    rng = np.random.default_rng(s.seed)
+    gen = torch.Generator().manual_seed(s.seed)
     bs = head.batch_size(len(yt), s.batch_size)
     X, Y, XV, YV = map(torch.from_numpy, (xt, yt, xv, yv))
     best = (float("inf"), 0, None)
     losses = []
     for epoch in range(1, s.epochs + 1):
-        order = torch.from_numpy(rng.permutation(len(yt)))
+        order = torch.randperm(len(yt), generator=gen)
         for i in range(0, len(order), bs):
             idx = order[i:i + bs]
             loss = F.cross_entropy(lin(X[idx]), Y[idx])
@@ -76,6 +76,16 @@ def test_the_same_steps_as_torchs_adamw_on_a_linear_layer():
     assert np.abs(got.bias - b).max() <= 1e-4 * max(1.0, float(np.abs(b).max()))
     ours = [e.val_loss for e in events if isinstance(e, EpochEnd)]
     assert np.allclose(ours, val_losses, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 12345, 2**40 + 3, -7])
+def test_the_order_of_each_epoch_is_torchs(seed):
+    import torch
+
+    gen = torch.Generator().manual_seed(seed)
+    order = head.shuffles(seed)
+    for n in (245, 245, 1, 2, 95, 10_400):
+        assert order(n).tolist() == torch.randperm(n, generator=gen).tolist()
 
 
 def test_events_and_early_stopping_keep_the_best_epoch():
