@@ -179,6 +179,7 @@ def test_a_model_file_whose_backbone_weights_are_missing(qtbot, window, tmp_path
     cp.banner.trigger("Import weights file…")
     (ready,) = events.wait(qtbot, "modelReady", timeout=120_000)
     assert ready.kind == "file" and ready.classes == ["cat", "dog"]
+    events.wait(qtbot, "idle", lambda name, outcome: name == "model")  # modelReady comes before the job's end
     assert events.of("idle")[:2] == [("import", "ok"), ("model", "ok")]
     qtbot.waitUntil(lambda: "Knows 2 classes" in cp.model_label.text())
     assert cp.banner.isVisible() and "weights file is installed" in cp.banner.text.text()

@@ -57,7 +57,7 @@ def test_stop_during_feature_extraction(qtbot, window, tmp_path):
     events.clear()
     tp.start_training()
     events.wait(qtbot, "finished")
-    qtbot.waitUntil(lambda: tp.has_model)
+    qtbot.waitUntil(lambda: tp.has_model and not tp.training)  # the summary is drawn once the job is idle
     assert tp.result.plot.point_count() == len(events.of("epochEnd"))
 
 
@@ -235,6 +235,7 @@ def test_stop_keeps_a_save_asked_for_behind_classifying(qtbot, window, sample_di
     assert cp.pending == 0
     (saved,) = events.wait(qtbot, "saved", timeout=30_000)
     assert saved == str(target) and target.is_file()
+    events.wait(qtbot, "idle", lambda name, outcome: name == "save")  # "saved" comes before the job's end
     assert ("save", "ok") in events.of("idle") and ("classify", "stopped") in events.of("idle")
 
 

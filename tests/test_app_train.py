@@ -113,7 +113,7 @@ def test_files_skipped_when_decoded_are_listed(qtbot, window, bad_corpus):
     tp.options.epochs.setValue(3)
     tp.start_training()
     (summary,) = events.wait(qtbot, "finished")
-    qtbot.waitUntil(lambda: tp.has_model)
+    qtbot.waitUntil(lambda: tp.has_model and not tp.training)  # the summary is drawn once the job is idle
     reason = {s.path: s.reason for s in summary.skipped}[str(truncated)]
     assert bad_corpus.broken[truncated] in reason
     listed = [tp.classes.skipped.item(i).text() for i in range(tp.classes.skipped.count())]
