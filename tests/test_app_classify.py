@@ -163,6 +163,7 @@ def test_a_model_file_whose_backbone_weights_are_missing(qtbot, window, tmp_path
     cp.open_model(str(path))
     (info,) = events.wait(qtbot, "error", timeout=60_000)
     assert info.kind == "weights" and info.task == "model" and info["backbone"] == spec.id
+    events.wait(qtbot, "idle", lambda task, outcome: task == "model")  # the error comes before the job's end
     qtbot.waitUntil(lambda: not cp.banner.isHidden())
     text = cp.banner.text.text()
     assert spec.display_name in text and spec.weights_filename in text and "Traceback" not in text

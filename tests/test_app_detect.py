@@ -162,6 +162,7 @@ def test_a_detector_whose_weights_are_not_here(qtbot, window, tmp_path, monkeypa
     cp.select_model(KEY, load=True)
     (info,) = events.wait(qtbot, "error", timeout=60_000)
     assert info["kind"] == "weights" and info["task"] == "model"
+    events.wait(qtbot, "idle", lambda task, outcome: task == "model")  # the error comes before the job's end
     assert f"import-weights {spec.id}" in info["command"] and spec.weights_filename == info["filename"]
     qtbot.waitUntil(lambda: not cp.banner.isHidden())
     text = cp.banner.text.text()
