@@ -8,7 +8,6 @@ import contextlib
 import csv
 import io
 import json
-import os
 import random
 import re
 import struct

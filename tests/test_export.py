@@ -18,7 +18,7 @@ import pytest
 import torch
 
 from monster_studio.cli import main
-from monster_studio.core import backbones, catalogue, export, images, modelfile, predict, sample, training, weights
+from monster_studio.core import backbones, export, images, modelfile, predict, sample, training, weights
 from monster_studio.core.events import Finished
 from monster_studio.core.model import TrainedModel
 from monster_studio.core.settings import TrainSettings

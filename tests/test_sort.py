@@ -18,7 +18,7 @@ from PIL import Image
 
 from monster_studio.cli import main
 from monster_studio.core import modelfile, sort, training
-from monster_studio.core.events import Cancel, Cancelled, Phase, Progress, Skipped, run_to_end
+from monster_studio.core.events import Cancel, Cancelled, Phase, Progress, run_to_end
 from monster_studio.core.predict import Prediction
 from monster_studio.core.sample import CLASSES, write_picture, write_sample
 from monster_studio.core.settings import TrainSettings

@@ -13,18 +13,19 @@ from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QPushButton, QTabWidget,
 
 from monster_studio import MODEL_SUFFIX
 from monster_studio.app import model_keys
+from monster_studio.ui import results_export
 from monster_studio.ui import settings as store
 from monster_studio.ui.banner import Banner
+from monster_studio.ui.card_heatmaps import CardHeatmaps
 from monster_studio.ui.drop_zone import DropZone, local_paths
-from monster_studio.app.jobs.explain import HeatmapPicture, heatmap
 from monster_studio.ui.model_help import ModelHelp
-from monster_studio.ui.sure_choice import SureChoice
-from monster_studio.ui.test_folder import TestOnFolder
 from monster_studio.ui.model_picker import ModelPicker
 from monster_studio.ui.progress_panel import ProgressPanel
 from monster_studio.ui.result_cards import MAX_CARDS, CardsView
 from monster_studio.ui.results_view import ResultsView
 from monster_studio.ui.style import page_layout, role
+from monster_studio.ui.sure_choice import SureChoice
+from monster_studio.ui.test_folder import TestOnFolder
 
 OWNER = "classify"
 DEFERRED = ("imagenet", "detector")  # loaded when the first picture is dropped, as the page says
@@ -76,9 +77,7 @@ class ClassifyPage(QWidget):
         # called with the results.Answer and returns (text, callback) pairs.
         self.menu_extras: list = []
         self.cards.menu_extras = self.view.menu_extras = self.menu_extras
-        self.cards.explain = self._explain
-        self._explaining: dict[int, object] = {}  # heatmap request id -> the card that asked
-        studio.result.connect(self._on_result)
+        self.heatmaps = CardHeatmaps(self, OWNER)  # a card's Why?
         self.tester = TestOnFolder(self)
         test = QPushButton("Test on a folder…")
         test.setToolTip("Check the chosen model on a folder with one subfolder per class: how often it is right, "
@@ -209,16 +208,6 @@ class ClassifyPage(QWidget):
         """A button for something else to do with the chosen model (Test on a folder…, Sort…)."""
         self.tools.insertWidget(self.tools.count() - 1, button)
 
-    def _explain(self, card, label: str) -> None:
-        key = card.result.model_key if card.result is not None else self.selected_key()
-        request = self.studio.submit("explain", heatmap, card.path, label, key, owner=OWNER)
-        self._explaining[request.id] = card
-
-    def _on_result(self, request, item) -> None:
-        card = self._explaining.pop(request.id, None)
-        if card is not None and isinstance(item, HeatmapPicture) and card in self.cards.order:
-            card.show_heatmap(item.image, item.label)
-
     def extras_for(self, answer) -> list:
         return [item for provider in self.menu_extras for item in provider(answer)]
 
@@ -255,8 +244,7 @@ class ClassifyPage(QWidget):
         if not self.state.engine.ready:
             self.banner.show_message("The engine is still starting; try again in a moment.", "info")
             return
-        folder = store.get_str("paths/models")
-        folder = folder if folder and Path(folder).is_dir() else str(Path.home())
+        folder = store.start_folder("paths/models")
         path, _ = QFileDialog.getOpenFileName(self, "Open a model", folder,
                                               f"Monster Studio models (*{MODEL_SUFFIX});;All files (*)")
         if path:
@@ -326,8 +314,7 @@ class ClassifyPage(QWidget):
                                  "files in the file manager) and paste again.", "info")
 
     def ask_open_pictures(self) -> None:
-        folder = store.get_str("paths/pictures")
-        folder = folder if folder and Path(folder).is_dir() else str(Path.home())
+        folder = store.start_folder("paths/pictures")
         files, _ = QFileDialog.getOpenFileNames(
             self, "Choose pictures to classify", folder,
             "Pictures (*.jpg *.jpeg *.png *.bmp *.gif *.webp *.tif *.tiff);;All files (*)")
@@ -335,8 +322,7 @@ class ClassifyPage(QWidget):
             self.classify_paths(files)
 
     def ask_open_folder(self) -> None:
-        folder = store.get_str("paths/pictures")
-        folder = folder if folder and Path(folder).is_dir() else str(Path.home())
+        folder = store.start_folder("paths/pictures")
         chosen = QFileDialog.getExistingDirectory(self, "Choose a folder of pictures to classify", folder)
         if chosen:
             self.classify_paths([chosen])
@@ -349,35 +335,10 @@ class ClassifyPage(QWidget):
             self.drop_zone.set_compact(False)
 
     def ask_export(self) -> None:
-        self.view.model.flush()
-        if not self.view.model.rows:
-            return
-        folder = store.get_str("paths/export")
-        folder = folder if folder and Path(folder).is_dir() else str(Path.home())
-        path, _ = QFileDialog.getSaveFileName(self, "Export the results", str(Path(folder) / "classified.csv"),
-                                              "CSV spreadsheet (*.csv)")
-        if path:
-            self.export_csv(path)
+        results_export.ask_export(self)
 
     def export_csv(self, path: str) -> bool:
-        from monster_studio.core.errors import os_error_words
-
-        if not path.lower().endswith(".csv"):
-            path += ".csv"
-        try:
-            n = self.view.model.write_csv(path)
-        except OSError as exc:
-            self.banner.show_message(f"Could not write {Path(path).name}: {os_error_words(exc)}. "
-                                     "Choose another folder.", "error", [("Export somewhere else…", self.ask_export)])
-            return False
-        except UnicodeError:  # a name no encoding can write (not even as its raw bytes)
-            self.banner.show_message(f"Could not write {Path(path).name}: a file name in the results cannot be "
-                                     "written as text. Rename that picture, or clear the results and classify "
-                                     "again without it.", "error")
-            return False
-        store.put("paths/export", str(Path(path).parent))
-        self.banner.show_message(f"{n} results exported to {path}.", "info")
-        return True
+        return results_export.export_csv(self, path)
 
     def ask_import_weights(self, weights_id: str, then_key: str | None = None, filename: str = "") -> None:
         self.help.ask_import_weights(weights_id, then_key, filename)

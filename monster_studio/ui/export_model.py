@@ -31,8 +31,7 @@ def ask_export(window) -> None:
         page.banner.show_message("There is no classifier to export yet: train one, or open a .monster file on the "
                                  "Classify page.", "info")
         return
-    folder = store.get_str("paths/export")
-    folder = folder if folder and Path(folder).is_dir() else str(Path.home())
+    folder = store.start_folder("paths/export")
     stem = Path(model_keys.value(key)).stem if model_keys.kind(key) == "file" else "classifier"
     path, chosen = QFileDialog.getSaveFileName(window, "Export the model", str(Path(folder) / f"{stem}.onnx"),
                                                f"{ONNX_FILTER};;{TORCHSCRIPT_FILTER}")

@@ -3,13 +3,13 @@ way out (import a weights file, open another model file, use the ImageNet labels
 of a weights file that then chooses the model that needed it again."""
 from __future__ import annotations
 
-from pathlib import Path
-
-from PySide6.QtWidgets import QFileDialog
-
 from monster_studio.app import model_keys
 from monster_studio.ui import settings as store
-from monster_studio.ui.weights_words import IMPORT_BUTTON, weights_text
+from monster_studio.ui.weights_words import (
+    IMPORT_BUTTON,
+    ask_weights_file,
+    weights_text,
+)
 
 OWNER = "classify"
 
@@ -26,10 +26,7 @@ class ModelHelp:
         choose again once the file is installed (the chosen one if not given)."""
         choice = self.page.state.engine.choice(weights_id)
         name = choice.spec.display_name if choice else weights_id
-        downloads = Path.home() / "Downloads"
-        path, _ = QFileDialog.getOpenFileName(
-            self.page, f"Weights file for {name}" + (f" ({filename})" if filename else ""),
-            str(downloads if downloads.is_dir() else Path.home()), "PyTorch weights (*.pth *.pt);;All files (*)")
+        path = ask_weights_file(self.page, name, filename)
         if path:
             self.import_weights(weights_id, path, then_key)
 

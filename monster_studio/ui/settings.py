@@ -51,6 +51,12 @@ def get_list(key: str) -> list[str]:
     return [str(v) for v in value]
 
 
+def start_folder(key: str) -> str:
+    """Where a file dialog opens: the folder remembered under `key` while it exists, else home."""
+    folder = get_str(key)
+    return folder if folder and Path(folder).is_dir() else str(Path.home())
+
+
 def put(key: str, value) -> None:
     store().setValue(key, value)
 

@@ -33,8 +33,7 @@ class TestOnFolder:
         page.studio.result.connect(self._on_result)
 
     def ask(self) -> None:
-        folder = store.get_str("paths/testFolder")
-        folder = folder if folder and Path(folder).is_dir() else str(Path.home())
+        folder = store.start_folder("paths/testFolder")
         chosen = QFileDialog.getExistingDirectory(self.page, "Test the model on a folder (one subfolder per class)",
                                                   folder)
         if chosen:

@@ -28,9 +28,9 @@ from monster_studio.ui.banner import Banner
 from monster_studio.ui.class_table import ClassTable
 from monster_studio.ui.sample_dialog import ask_sample_folder
 from monster_studio.ui.style import SPACING, page_layout, role
+from monster_studio.ui.train_help import TrainHelp
 from monster_studio.ui.train_options import TrainOptions
 from monster_studio.ui.train_result import TrainResult
-from monster_studio.ui.weights_words import IMPORT_BUTTON, weights_text
 
 SAMPLE_PER_CLASS = 40
 OWNER = "train"
@@ -88,9 +88,7 @@ class TrainPage(QWidget):
         s.folder.thumbnails.connect(self.classes.set_thumbnails)
         s.training.changed.connect(self._update_buttons)
         s.jobs.changed.connect(self._update_buttons)
-        s.jobs.failed.connect(self._on_failed)
-        studio.saved.connect(self._on_saved)
-        studio.imported.connect(self._on_imported)
+        self.help = TrainHelp(self)  # failures and installed weights, in the banner
         self._update_buttons()
 
     # ------------------------------------------------------------------ layout
@@ -287,9 +285,7 @@ class TrainPage(QWidget):
             self.request_save(path)
 
     def ask_save_path(self) -> str:
-        folder = store.get_str("paths/models")
-        if not folder or not Path(folder).is_dir():
-            folder = str(Path.home())
+        folder = store.start_folder("paths/models")
         summary = self.state.training.summary
         trained_on = Path(summary.folder).name if summary is not None and summary.folder else Path(self.folder).name
         path, _ = QFileDialog.getSaveFileName(self, "Save the model", str(Path(folder) / ((trained_on or "classifier")
@@ -301,63 +297,15 @@ class TrainPage(QWidget):
         return self.studio.save(path)
 
     def ask_import_weights(self, backbone_id: str = "") -> None:
-        backbone_id = backbone_id or self.backbone.current()
-        choice = self.backbone.entry(backbone_id)
-        name = choice.spec.display_name if choice else backbone_id
-        filename = choice.spec.weights_filename if choice else "*.pth"
-        path, _ = QFileDialog.getOpenFileName(self, f"Weights file for {name} ({filename})", _downloads(),
-                                              "PyTorch weights (*.pth *.pt);;All files (*)")
-        if path:
-            self.import_weights(backbone_id, path)
+        self.help.ask_import_weights(backbone_id)
 
     def import_weights(self, backbone_id: str, path: str) -> None:
-        self.banner.dismiss()
-        self.studio.import_weights(backbone_id, path, OWNER)
-
-    # ------------------------------------------------------------------ news for this page
-
-    def _on_saved(self, path: str) -> None:
-        self.banner.show_message(f"The model was saved to {path}.", "info")
-
-    def _on_imported(self, info, request) -> None:
-        if request.tag.get("owner") != OWNER:
-            return
-        self.backbone.select(info.weights_id)
-        choice = self.backbone.entry(info.weights_id)
-        name = choice.spec.display_name if choice else info.weights_id
-        actions = [("Train now", self.start_training)] if self.can_train() else []
-        self.banner.show_message(f"The weights of {name} are installed; it works offline now.", "info", actions)
-
-    def _on_failed(self, request, error) -> None:
-        if request.tag.get("owner") != OWNER or request.name == "start":
-            return
-        message, actions = error.message, []
-        if request.name == "scan":
-            actions = [("Choose another folder…", self.choose_folder), ("Try the sample monsters", self.ask_sample)]
-        elif error.kind == "weights":
-            message = weights_text(error, "train with the bundled starting model, which needs no download")
-            failed = error.details.get("backbone") or self.backbone.current()
-            actions = [("Train with the bundled starting model", self._train_bundled),
-                       (IMPORT_BUTTON, lambda: self.ask_import_weights(failed))]
-        elif error.kind == "dataset":
-            actions = [("Choose another folder…", self.choose_folder)]
-        elif request.name == "save":
-            actions = [("Save somewhere else…", self.ask_save)]
-        self.banner.show_message(message, "error", actions)
-
-    def _train_bundled(self) -> None:
-        self.backbone.select(self.state.engine.default_backbone)
-        self.start_training()
+        self.help.import_weights(backbone_id, path)
 
     def save(self) -> None:
         if self.backbone.current():
             store.put("train/backbone", self.backbone.current())
         self.options.save()
-
-
-def _downloads() -> str:
-    folder = Path.home() / "Downloads"
-    return str(folder if folder.is_dir() else Path.home())
 
 
 def _default_sample_folder() -> Path:

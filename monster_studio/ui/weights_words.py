@@ -3,6 +3,8 @@ error carries (core.weights.WeightsUnavailable: backbone, filename, url, cache):
 out is a button, not the command line's command. One place for both pages."""
 from __future__ import annotations
 
+from pathlib import Path
+
 IMPORT_BUTTON = "Import weights file…"
 
 
@@ -20,4 +22,16 @@ def weights_text(error, *alternatives: str) -> str:
     return f"{error.message}\n\nWay out: " + "; or ".join([get, *alternatives]) + "."
 
 
-__all__ = ["IMPORT_BUTTON", "weights_text"]
+def ask_weights_file(parent, name: str, filename: str = "") -> str:
+    """The file dialog for a weights file (it starts in Downloads, where a browser leaves one);
+    '' when the user cancels."""
+    from PySide6.QtWidgets import QFileDialog
+
+    downloads = Path.home() / "Downloads"
+    path, _ = QFileDialog.getOpenFileName(parent, f"Weights file for {name}" + (f" ({filename})" if filename else ""),
+                                          str(downloads if downloads.is_dir() else Path.home()),
+                                          "PyTorch weights (*.pth *.pt);;All files (*)")
+    return path
+
+
+__all__ = ["IMPORT_BUTTON", "ask_weights_file", "weights_text"]
