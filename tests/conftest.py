@@ -36,6 +36,16 @@ class Caches:
     torch_home: Path  # TORCH_HOME (torch hub puts weights in torch_home / "hub" / "checkpoints")
 
 
+@pytest.fixture(autouse=True)
+def engine_in_this_process():
+    """A window's start job has engines prepared in a child process (core.engine_process); a test
+    after it gets the default again, so what it patches in this process is what runs."""
+    yield
+    from monster_studio.core import engine_process
+
+    engine_process.use(False)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def isolated_caches(tmp_path_factory) -> Caches:
     caches = Caches(tmp_path_factory.mktemp("monster_cache"), tmp_path_factory.mktemp("torch_home"))

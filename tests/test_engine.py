@@ -178,6 +178,53 @@ print(sorted(m for m in sys.modules if m.split(".")[0] in {TORCH_FAMILY!r}))
     assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
+def test_the_window_prepares_the_engine_in_a_process_of_its_own(tmp_path):
+    """With engine_process on (the window's jobs turn it on), a run that finds no engine has a
+    child process prepare it: this process imports no torch, and the engine is the one the
+    in-process path makes (checked against PyTorch, in the cache)."""
+    folder = tmp_path / "pics"
+    sample.write_sample(folder, per_class=2, seed=5, size=96)
+    script = f"""
+import sys
+from monster_studio.core import engine, engine_process, training
+from monster_studio.core.catalogue import backbone
+from monster_studio.core.events import Finished, Phase
+from monster_studio.core.settings import TrainSettings
+engine_process.use(True)
+events = list(training.fit({str(folder)!r}, TrainSettings(epochs=2)))
+assert isinstance(events[-1], Finished), events[-1]
+assert [e for e in events if isinstance(e, Phase) and e.name == "engine"], "no engine phase"
+made = engine.cached(backbone("efficientnet_lite0"))
+assert made is not None and made.sidecar["max_diff"] <= engine.TOLERANCE
+print(sorted(m for m in sys.modules if m.split(".")[0] in {TORCH_FAMILY!r}))
+"""
+    env = dict(os.environ, MONSTER_STUDIO_CACHE=str(tmp_path / "empty cache"))
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env=env)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+    assert list((tmp_path / "empty cache" / "engines").glob("*.onnx"))
+
+
+def test_a_stop_ends_the_engine_process_and_leaves_no_part_file(tmp_path, monkeypatch):
+    import threading
+    import time
+
+    from monster_studio.core import engine_process, files
+    from monster_studio.core.events import Cancel, Cancelled
+
+    monkeypatch.setenv("MONSTER_STUDIO_CACHE", str(tmp_path / "cache"))
+    cancel = Cancel()
+    threading.Timer(2.0, cancel.set).start()  # the child is importing torch or exporting by then
+    t0 = time.perf_counter()
+    with pytest.raises(Cancelled):
+        engine_process.prepare(LITE0, cancel)
+    assert time.perf_counter() - t0 < 2.0 + engine_process.STOP_WAIT_S
+    engines = tmp_path / "cache" / "engines"
+    left = [p.name for p in engines.iterdir()] if engines.exists() else []
+    assert not [n for n in left if n.endswith(".onnx") or n.startswith(files.TEMP_PREFIX)], left
+    assert engine.cached(LITE0) is None
+
+
 # The whole `monster-studio` program as a user runs it, with what it imported read at its exit.
 PROGRAM = """
 import atexit, json, runpy, sys

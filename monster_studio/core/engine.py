@@ -405,6 +405,15 @@ def _cpu_engine(spec: Backbone, net_loader, cancel=None) -> Iterator:
     engine = cached(spec)
     if engine is not None:
         return engine, None
+    from monster_studio.core import engine_process
+
+    if engine_process.enabled() and _base(spec) is not None and refused(spec) is None \
+            and weights.cached_file(spec) is not None:
+        yield Phase("engine", PREPARING)
+        if engine_process.prepare(spec, cancel):
+            engine = cached(spec)
+            if engine is not None:
+                return engine, None
     net = yield from net_loader()
     if _base(spec) is None or refused(spec) is not None:
         return None, net

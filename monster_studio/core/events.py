@@ -49,6 +49,10 @@ class Cancel:
         if self._event.is_set():
             raise Cancelled()
 
+    def wait(self, seconds: float) -> bool:
+        """Wait up to `seconds` for a stop; whether one was asked."""
+        return self._event.wait(seconds)
+
 
 @dataclass(frozen=True)
 class Skipped:

@@ -21,7 +21,7 @@ class NoModel(UserError):
 
 @doing("classifying")
 def classify(ctx, paths: list, top_k: int = 3, thumbnails: bool = True, sure_share: float | None = None):
-    from monster_studio.core import dataset, detect, predict
+    from monster_studio.core import dataset, predict  # detect (torch) only for a detector
 
     key = ctx.shelf.active
     model = ctx.shelf.get(key)
@@ -34,6 +34,8 @@ def classify(ctx, paths: list, top_k: int = 3, thumbnails: bool = True, sure_sha
     total = len(listed)
     yield Phase("classify", f"{'Looking for things in' if detecting else 'Classifying'} {plural(total, 'picture')}")
     if detecting:
+        from monster_studio.core import detect
+
         kept_id, net = ctx.shelf.detector_net
         detector_id = model_keys.value(key)
         answers = detect.detect(detector_id, listed, detect.MIN_SCORE, ctx.cancel,

@@ -26,8 +26,10 @@ def choices():
 
 @doing("starting")
 def start(ctx):
-    from monster_studio.core import device
+    from monster_studio.core import device, engine_process
     from monster_studio.core.catalogue import DEFAULT_BACKBONE
+
+    engine_process.use(True)  # the window's runner thread never holds the lock through an export
 
     backbones, detectors = choices()
     yield EngineReady(backbones, detectors, DEFAULT_BACKBONE, device.choices())
