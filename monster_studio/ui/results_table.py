@@ -27,6 +27,11 @@ def things_text(found: list) -> str:
     return text + (f" and {more} more" if more > 0 else "")
 
 
+_ROLES = frozenset((Qt.ItemDataRole.DisplayRole, SORT_ROLE, Qt.ItemDataRole.ToolTipRole,
+                    Qt.ItemDataRole.TextAlignmentRole, Qt.ItemDataRole.ForegroundRole))
+_MISSING = object()
+
+
 def is_skipped(answer) -> bool:
     return not hasattr(answer.result, "top") and not hasattr(answer.result, "found")
 
@@ -38,10 +43,12 @@ class ResultsModel(QAbstractTableModel):
         self.columns = OBJECT_COLUMNS if kind == "objects" else COLUMNS
         self.rows: list = []  # [results.Answer]
         self.classes: list[str] = []  # the model's classes: a picture in a folder named after one is labeled
+        self._cells: dict[tuple[int, int, bool], object] = {}  # (row, column, for sorting) -> value
+        self._stats: list[tuple] = []  # per row, what the counts line adds up (see stats)
         self._pending: list = []
         self._flush_timer = QTimer(self)
         self._flush_timer.setSingleShot(True)
-        self._flush_timer.setInterval(40)
+        self._flush_timer.setInterval(100)  # a repaint a batch: fewer, larger batches keep it smooth
         self._flush_timer.timeout.connect(self.flush)
 
     # -- filling
@@ -63,7 +70,16 @@ class ResultsModel(QAbstractTableModel):
         self._pending.clear()
         self.beginResetModel()
         self.rows.clear()
+        self._cells.clear()
+        self._stats.clear()
         self.endResetModel()
+
+    def set_classes(self, classes: list[str]) -> None:
+        """The chosen model's classes: pictures in folders named after them are marked right or wrong."""
+        self.classes = list(classes)
+        self._cells.clear()
+        self._stats.clear()
+        self.layoutChanged.emit()
 
     def has_rows(self) -> bool:
         return bool(self.rows or self._pending)
@@ -81,14 +97,22 @@ class ResultsModel(QAbstractTableModel):
         return None
 
     def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
+        # Called for every visible cell and role at each repaint, and for every column of each new
+        # row by the filter: the roles this model has nothing for leave first, the values are kept.
+        if role not in _ROLES or not index.isValid():
             return None
-        a = self.rows[index.row()]
-        r = a.result
-        name = self.columns[index.column()]
-        skipped = is_skipped(a)
+        row, col = index.row(), index.column()
         if role in (Qt.ItemDataRole.DisplayRole, SORT_ROLE):
-            return self._value(name, r, skipped, role == SORT_ROLE)
+            key = (row, col, role == SORT_ROLE)
+            value = self._cells.get(key, _MISSING)
+            if value is _MISSING:
+                a = self.rows[row]
+                value = self._cells[key] = self._value(self.columns[col], a.result, is_skipped(a), key[2])
+            return value
+        a = self.rows[row]
+        r = a.result
+        name = self.columns[col]
+        skipped = is_skipped(a)
         if role == Qt.ItemDataRole.ToolTipRole:
             return r.reason if skipped else visible(r.path) + (f"\nanswered by {visible(r.model)}" if r.model else "")
         if role == Qt.ItemDataRole.TextAlignmentRole and name in ("Confidence", "Count") and not skipped:
@@ -96,6 +120,21 @@ class ResultsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole and skipped:
             return QColor("#b3261e")
         return None
+
+    def stats(self, row: int) -> tuple[bool, tuple, bool, bool, bool]:
+        """(skipped, the labels it counts for, unsure, its folder names a class, right) of one row,
+        worked out once: the counts line adds these up after every batch of new rows."""
+        while len(self._stats) <= row:
+            a = self.rows[len(self._stats)]
+            r = a.result
+            if is_skipped(a):
+                self._stats.append((True, (), False, False, False))
+                continue
+            labels = tuple(f.label for f in r.found) if hasattr(r, "found") else (r.top[0][0],)
+            truth = self.truth(r) if hasattr(r, "top") else None
+            self._stats.append((False, labels, bool(getattr(r, "unsure", False)), truth is not None,
+                                truth is not None and truth == r.top[0][0]))
+        return self._stats[row]
 
     def truth(self, r) -> str | None:
         """The class the picture's folder names, if it names one the model knows."""

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 from monster_studio.core.wording import plural, visible
 from monster_studio.ui.inputs import ComboBox
 from monster_studio.ui.open_file import open_picture, picture_menu
-from monster_studio.ui.results_table import ResultsModel, ResultsProxy, is_skipped
+from monster_studio.ui.results_table import ResultsModel, ResultsProxy
 from monster_studio.ui.style import SPACING, role
 
 
@@ -118,8 +118,7 @@ class ResultsView(QWidget):
 
     def set_classes(self, classes: list[str]) -> None:
         """The chosen model's classes: pictures in folders named after them are marked right or wrong."""
-        self.tables["classes"].classes = list(classes)
-        self.tables["classes"].layoutChanged.emit()
+        self.tables["classes"].set_classes(classes)
 
     def show_kind(self, kind: str) -> None:
         if self.model is self.tables[kind]:
@@ -157,32 +156,35 @@ class ResultsView(QWidget):
             model.flush()
 
     def shown_rows(self) -> list:
-        """The answers the filter lets through."""
+        """The answers the filter lets through, in the table's order."""
         rows = self.model.rows
         return [rows[self.proxy.mapToSource(self.proxy.index(i, 0)).row()] for i in range(self.proxy.rowCount())]
 
+    def _shown_indexes(self) -> range | list[int]:
+        """The rows the filter lets through, in any order (for counting)."""
+        if self.proxy.rowCount() == self.model.rowCount():  # nothing filtered out: no mapping needed
+            return range(self.model.rowCount())
+        return [self.proxy.mapToSource(self.proxy.index(i, 0)).row() for i in range(self.proxy.rowCount())]
+
     def update_counts(self, *_) -> None:
-        rows = self.shown_rows()
+        shown = self._shown_indexes()
         out: dict[str, int] = {}
         skipped = labeled = right = unsure = 0
-        for a in rows:
-            r = a.result
-            if is_skipped(a):
+        for i in shown:
+            bad, labels, not_sure, has_truth, is_right = self.model.stats(i)
+            if bad:
                 skipped += 1
                 continue
-            if hasattr(r, "top"):
-                truth = self.model.truth(r)
-                unsure += bool(r.unsure)
-                if truth is not None:
-                    labeled += 1
-                    right += truth == r.top[0][0]
-            for label in ([f.label for f in r.found] if hasattr(r, "found") else [r.top[0][0]]):
+            unsure += not_sure
+            labeled += has_truth
+            right += is_right
+            for label in labels:
                 out[label] = out.get(label, 0) + 1
         counts = sorted(out.items(), key=lambda kv: (-kv[1], kv[0]))
         parts = [f"{visible(c)} {n}" for c, n in counts[:12]]
         more = len(counts) - 12
         total = len(self.model.rows)
-        text = plural(len(rows), "picture") + (f" of {total}" if len(rows) != total else "")
+        text = plural(len(shown), "picture") + (f" of {total}" if len(shown) != total else "")
         if self.model.kind == "objects":
             text += f" · {plural(sum(out.values()), 'thing')} found"
         if parts:
