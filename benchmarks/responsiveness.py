@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 GOAL_MS = 50.0
+LAUNCHED = time.perf_counter()  # as near the process's start as a script gets (Python itself: ~30 ms before)
 
 
 def main() -> int:
@@ -44,7 +45,9 @@ def main() -> int:
     configure_application(app)
     from monster_studio.ui.main_window import MainWindow
 
+    drawing = time.perf_counter()
     folder = write_sample(home / "monsters", per_class=args.per_class, seed=7)
+    drawing = time.perf_counter() - drawing  # the benchmark's own pictures: not part of a launch
     window = MainWindow()
     window.show()
 
@@ -100,7 +103,8 @@ def main() -> int:
 
     t0 = time.perf_counter()
     wait(lambda: window.engine_ready)
-    print(f"engine ready after {time.perf_counter() - t0:.1f} s (the engine is imported on the runner's thread)")
+    print(f"engine ready {time.perf_counter() - LAUNCHED - drawing:.1f} s after launch (Qt, the window and the start job), "
+          f"{time.perf_counter() - t0:.1f} s after the window was made (goal: within 3 s of launch)")
     tp, cp = window.train_page, window.classify_page
     tp.set_folder(str(folder))
     wait(lambda: tp.folder_ok)

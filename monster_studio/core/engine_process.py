@@ -6,7 +6,7 @@ at a time (measured with benchmarks/responsiveness.py: a cold training froze the
 window's jobs turn this on (`use(True)`); the command line keeps the export in its own process,
 where nothing waits on the lock.
 
-The child, `python -m monster_studio.core.engine_process BACKBONE`, loads the pretrained network
+The child, `python -m monster_studio.core.engine_child BACKBONE`, loads the pretrained network
 from the weights file already on this computer and prepares the engine exactly as in-process
 (engine.prepare: exported, checked against PyTorch, kept in the cache, or refused with a note).
 It exits 0 when the engine is ready. Anything else (no weights file here, a refusal, a crash) and
@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 _ENABLED = False
 STOP_WAIT_S = 5.0
+CHILD = "monster_studio.core.engine_child"
 
 
 def use(enabled: bool = True) -> None:
@@ -43,7 +44,7 @@ def prepare(spec: Backbone, cancel=None) -> bool:
     child with SIGTERM; it removes its temporary files). True when the engine is ready."""
     t0 = time.perf_counter()
     with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as err:
-        proc = subprocess.Popen([sys.executable, "-m", __name__, spec.id], stdin=subprocess.DEVNULL,
+        proc = subprocess.Popen([sys.executable, "-m", CHILD, spec.id], stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL, stderr=err, env=dict(os.environ))
         try:
             while proc.poll() is None:
@@ -70,24 +71,3 @@ def prepare(spec: Backbone, cancel=None) -> bool:
     log.warning("Preparing the engine for %s in a separate process ended with code %s; this process "
                 "prepares it instead.%s", spec.display_name, proc.returncode, f"\n{tail}" if tail else "")
     return False
-
-
-def main(argv: list[str]) -> int:
-    import signal
-
-    from monster_studio.core import catalogue, engine, files, weights
-    from monster_studio.core.events import run_to_end
-
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwinds: the temporary file is removed
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        spec = catalogue.backbone(argv[0])
-        if weights.cached_file(spec) is None:
-            return 3  # a download is the caller's, with its progress and its messages
-        return 0 if engine.prepare(spec, run_to_end(weights.load_pretrained(spec))) is not None else 1
-    finally:
-        files.remove_temporaries()
-
-
-if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
