@@ -165,7 +165,7 @@ def test_sort_previews_then_copies_each_picture_once_and_a_rerun_copies_nothing(
     assert not dialog.sort_button.isEnabled()  # a preview first
 
     dialog.preview_button.click()
-    qtbot.waitUntil(lambda: dialog.plan is not None, timeout=60_000)
+    qtbot.waitUntil(lambda: dialog.plan is not None and dialog.request is None, timeout=60_000)  # the preview job ended
     assert dialog.plan.n_new == 15 and sum(dialog.plan.counts.values()) == 15
     assert "nothing has been written" in dialog.words.text() and "15 pictures to sort" in dialog.words.text()
     assert not out.exists()  # the preview writes nothing
@@ -173,7 +173,7 @@ def test_sort_previews_then_copies_each_picture_once_and_a_rerun_copies_nothing(
 
     before = snapshot(unsorted)
     dialog.sort_button.click()
-    qtbot.waitUntil(lambda: "Done" in dialog.words.text(), timeout=60_000)
+    qtbot.waitUntil(lambda: "Done" in dialog.words.text() and dialog.request is None, timeout=60_000)
     copies = [Path(d) / f for d, _, names in os.walk(out) for f in names if f != MANIFEST]
     assert len(copies) == 15 and (out / MANIFEST).is_file()
     assert sorted(h for h, _ in snapshot(unsorted).values()) == sorted(
@@ -182,7 +182,7 @@ def test_sort_previews_then_copies_each_picture_once_and_a_rerun_copies_nothing(
     assert dialog.show_button.isVisible() and "Copied 15 pictures" in dialog.words.text()
 
     dialog.preview_button.click()
-    qtbot.waitUntil(lambda: dialog.plan is not None, timeout=60_000)
+    qtbot.waitUntil(lambda: dialog.plan is not None and dialog.request is None, timeout=60_000)  # the preview job ended
     assert dialog.plan.n_new == 0 and dialog.plan.n_already == 15 and not dialog.sort_button.isEnabled()
     assert "No new picture to sort" in dialog.words.text()
 
@@ -194,7 +194,7 @@ def test_sort_previews_then_copies_each_picture_once_and_a_rerun_copies_nothing(
     dialog.in_edit.setText(str(more))
     dialog.out_edit.setText(str(out))
     dialog.preview_button.click()
-    qtbot.waitUntil(lambda: dialog.plan is not None, timeout=60_000)
+    qtbot.waitUntil(lambda: dialog.plan is not None and dialog.request is None, timeout=60_000)  # the preview job ended
     events = Events(w.studio)
     dialog.sort_button.click()
     events.wait(qtbot, "progress", lambda stage, done, total, unit: stage == "sort" and done >= 2, timeout=30_000)
@@ -205,7 +205,7 @@ def test_sort_previews_then_copies_each_picture_once_and_a_rerun_copies_nothing(
     assert 1 <= len(copies) < 10
     assert {hashlib.sha256(p.read_bytes()).hexdigest() for p in copies} <= {h for h, _ in snapshot(more).values()}
     dialog.preview_button.click()
-    qtbot.waitUntil(lambda: dialog.plan is not None, timeout=60_000)
+    qtbot.waitUntil(lambda: dialog.plan is not None and dialog.request is None, timeout=60_000)  # the preview job ended
     assert (dialog.plan.n_new, dialog.plan.n_already) == (10 - len(copies), len(copies))
 
     cp.model_combo.setCurrentIndex(cp.model_combo.findData("imagenet:efficientnet_lite0"))  # refused in words

@@ -23,6 +23,7 @@ def train(qtbot, w, folder, epochs=3):
     w.train_page.start_training()
     events.wait(qtbot, "finished")
     qtbot.waitUntil(lambda: w.train_page.has_model and not w.train_page.training)
+    qtbot.waitUntil(lambda: not w.state.jobs.pending, timeout=60_000)  # the Classify page takes the new model too
     return events
 
 
