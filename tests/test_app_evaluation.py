@@ -40,6 +40,7 @@ def test_the_grid_and_the_mistakes_after_training(qtbot, window, tmp_path):
     summary, events = trained(qtbot, w, mislabeled(tmp_path))
     e = summary.evaluation
     where = w.train_page.result.where
+    qtbot.waitUntil(lambda: where.evaluation is e)  # filled in the event-loop turn after the summary
     grid = where.grid
     n = len(e.classes)
     assert grid.rowCount() == grid.columnCount() == n and e.count == summary.metrics["n_val"]

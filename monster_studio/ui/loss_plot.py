@@ -21,6 +21,8 @@ def _pen(colour: str, width: float = 2.2, dash: bool = False):
     return pen
 
 
+DOTS_UP_TO = 30  # epochs drawn with a dot each
+
 class LossPlot(pg.GraphicsLayoutWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -69,6 +71,7 @@ class LossPlot(pg.GraphicsLayoutWidget):
                                             symbol="o", symbolSize=4, symbolBrush=style.VAL_ACCURACY,
                                             symbolPen=None, connect="finite")
         self._marks: list = []
+        self._dots = True
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(40)
@@ -111,6 +114,11 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self.flush()
 
     def flush(self) -> None:
+        dots = len(self.x) <= DOTS_UP_TO
+        if dots != self._dots:  # a dot per epoch while they can be told apart; then lines alone,
+            self._dots = dots  # which also draw several times faster
+            for curve in (self.train_curve, self.val_curve, self.acc_curve):
+                curve.setSymbol("o" if dots else None)
         self.train_curve.setData(self.x, self.train_loss)
         self.val_curve.setData(self.x, self.val_loss)
         self.acc_curve.setData(self.x, self.val_accuracy)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -123,6 +123,10 @@ class TrainResult(QWidget):
         if summary > sizes[1]:
             self.split.setSizes([total - summary, summary])
 
+    def _show_where(self, summary) -> None:
+        if summary is self._shown:  # still the result on screen
+            self.where.show_evaluation(summary.evaluation, model_keys.TRAINED)
+
     def add_tab(self, widget: QWidget, title: str) -> int:
         return self.tabs.addTab(widget, title)
 
@@ -141,8 +145,10 @@ class TrainResult(QWidget):
             self._shown = t.summary
             self.plot.flush()
             self.summary.setText(summary_html(t.summary))
-            self.where.show_evaluation(t.summary.evaluation, model_keys.TRAINED)
             self._fit_summary()
+            # The grid, the figures and the mistakes in an event-loop turn of their own: drawn with
+            # the plot and the summary, the end of a training held the window for 60-90 ms.
+            QTimer.singleShot(0, lambda shown=t.summary: self._show_where(shown))
         elif t.outcome in ("stopped", "error", "nothing"):
             self.plot.show_epochs(t.summary_epochs)  # the last good run, as it was
             if t.summary is not None:
