@@ -12,6 +12,7 @@ import logging
 from PySide6.QtCore import QObject, Signal, Slot
 
 from monster_studio.app import jobs, model_keys
+from monster_studio.app.idle_words import classified_words, idle_words
 from monster_studio.app.jobs import classify as classify_jobs
 from monster_studio.app.jobs import folder as folder_jobs
 from monster_studio.app.jobs import models as model_jobs
@@ -57,6 +58,7 @@ class Studio(QObject):
         self.state = state or AppState()
         self.closed = False
         self.sure_share: float | None = None  # how often a model may say "not sure" (None: core.unsure's default)
+        self._classified_words = ""  # how the last classifying went, for the progress bar
         self.host = RunnerThread()
         self.runner = self.host.runner
         self.runner.started.connect(self._on_started)
@@ -216,7 +218,7 @@ class Studio(QObject):
         elif isinstance(event, Answer):
             s.results.add(request.id, event)
         elif isinstance(event, ClassifyDone):
-            self._classified_words = _classified_words(event)
+            self._classified_words = classified_words(event)
             s.results.finished.emit(request.id, event)
         elif isinstance(event, Saved):
             s.training.saved_path, s.training.unsaved = event.path, False
@@ -292,54 +294,13 @@ class Studio(QObject):
         if not any(r.tag.get("owner", TRAIN) == owner and not (r.name in QUIET or r.tag.get("quiet"))
                    for r in s.jobs.pending.values()):
             if not quiet or outcome == "error":
-                s.jobs.set_idle(owner, *self._idle_words(request, outcome))
+                s.jobs.set_idle(owner, *idle_words(s, request, outcome, self._classified_words))
             elif not s.jobs.busy(owner=owner):  # a helper job (previews): the bar says what it said before
                 s.jobs.set_idle(owner, *s.jobs.last_idle.get(owner, ("Ready", False)))
-
-    def _idle_words(self, request: Request, outcome: str) -> tuple[str, bool]:
-        """What a page's progress bar says once it waits for nothing more, and whether it is full."""
-        name, s = request.name, self.state
-        if outcome == "stopped":
-            return ("Stopped. Press Train to start again." if name in ("train", "sample") else "Stopped"), False
-        downloading = s.jobs.progress[request.tag.get("owner", TRAIN)].phase == "download"
-        if outcome == "error":
-            return ("The download did not finish" if downloading else _DID_NOT_FINISH.get(name, "Did not finish")), False
-        if downloading:
-            return "Weights downloaded", True
-        if name in ("train", "sample"):
-            t = s.training
-            if t.outcome != "ok" or t.summary is None:
-                return "Ready", False
-            acc = t.summary.metrics.get("val_accuracy")
-            return "Done" + (f": {acc * 100:.0f}% right on the check pictures" if acc is not None and acc == acc
-                             else ""), True
-        if name == "save":
-            return f"Saved to {s.training.saved_path}", True
-        if name in ("scan", "start", "model"):
-            return "Ready", False
-        if name == "classify":
-            return getattr(self, "_classified_words", "") or "Done", True
-        return _DONE_TEXT.get(name, "Done"), True
 
 
 # Small helper jobs (and any request tagged quiet=True) leave the progress bar's last words alone.
 QUIET = {"previews", "explain"}
-_DID_NOT_FINISH = {"train": "Training did not finish", "sample": "Training did not finish",
-                   "classify": "Classifying did not finish", "model": "The model could not be opened",
-                   "save": "The model was not saved", "import": "The weights file was not installed",
-                   "export": "The model was not exported", "scan": "Ready"}
-_DONE_TEXT = {"import": "Weights installed", "export": "Exported"}
-
-
-def _classified_words(done: ClassifyDone) -> str:
-    from monster_studio.core.wording import plural
-
-    if done.detection:
-        text = (f"Looked at {plural(done.classified, 'picture')} in {done.seconds:.1f} s: "
-                f"{plural(done.found, 'thing')} found")
-    else:
-        text = f"Classified {plural(done.classified, 'picture')} in {done.seconds:.1f} s"
-    return text + (f"; {done.skipped} could not be read" if done.skipped else "")
 
 
 def _name(folder: str) -> str:
