@@ -36,6 +36,20 @@ class Caches:
     torch_home: Path  # TORCH_HOME (torch hub puts weights in torch_home / "hub" / "checkpoints")
 
 
+@pytest.fixture
+def trash(tmp_path, monkeypatch):
+    """send2trash's freedesktop.org trash in a temporary home, and the app's data folder (the
+    journal of changes) temporary too: nothing a test sets aside reaches the real trash."""
+    from send2trash import plat_other
+
+    home = tmp_path / "xdg"
+    monkeypatch.setattr(plat_other, "XDG_DATA_HOME", os.fsencode(home))
+    monkeypatch.setattr(plat_other, "HOMETRASH_B", os.fsencode(home / "Trash"))
+    monkeypatch.setattr(plat_other, "get_dev", lambda path: 0)  # every file "on the home disk": one trash
+    monkeypatch.setenv("MONSTER_STUDIO_DATA", str(tmp_path / "data"))
+    return home / "Trash"
+
+
 @pytest.fixture(autouse=True)
 def engine_in_this_process():
     """A window's start job has engines prepared in a child process (core.engine_process); a test

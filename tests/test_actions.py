@@ -37,19 +37,6 @@ def pictures(folder: Path, kind: str, n: int, seed: str) -> list[Path]:
 
 
 @pytest.fixture
-def trash(tmp_path, monkeypatch):
-    """send2trash's freedesktop.org trash, in a temporary home; the app's data folder too."""
-    from send2trash import plat_other
-
-    home = tmp_path / "xdg"
-    monkeypatch.setattr(plat_other, "XDG_DATA_HOME", os.fsencode(home))
-    monkeypatch.setattr(plat_other, "HOMETRASH_B", os.fsencode(home / "Trash"))
-    monkeypatch.setattr(plat_other, "get_dev", lambda path: 0)  # every file "on the home disk": one trash
-    monkeypatch.setenv("MONSTER_STUDIO_DATA", str(tmp_path / "data"))
-    return home / "Trash"
-
-
-@pytest.fixture
 def folder(tmp_path, trash):
     root = tmp_path / "pictures"
     pictures(root / "ghost", "ghost", 3, "a")

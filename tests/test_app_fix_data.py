@@ -33,19 +33,6 @@ def snapshot(root: Path) -> dict:
     return out
 
 
-@pytest.fixture
-def trash(tmp_path, monkeypatch):
-    """send2trash's freedesktop.org trash, and the app's data folder (the journal), both temporary."""
-    from send2trash import plat_other
-
-    home = tmp_path / "xdg"
-    monkeypatch.setattr(plat_other, "XDG_DATA_HOME", os.fsencode(home))
-    monkeypatch.setattr(plat_other, "HOMETRASH_B", os.fsencode(home / "Trash"))
-    monkeypatch.setattr(plat_other, "get_dev", lambda path: 0)  # every file "on the home disk": one trash
-    monkeypatch.setenv("MONSTER_STUDIO_DATA", str(tmp_path / "data"))
-    return home / "Trash"
-
-
 @pytest.fixture(scope="module")
 def trained_on(tmp_path_factory) -> Path:
     """A small folder the sort and teach tests train on (its pictures' features are then remembered)."""
