@@ -1,7 +1,8 @@
 """How smooth the window stays while the runner thread trains and classifies.
 
 A QTimer on the GUI thread ticks every 10 ms; the largest gap between two ticks is the longest
-moment the window could not repaint or answer a click. Goal: under 50 ms (the test suite only
+moment the window could not repaint or answer a click. Each phase is measured from the click until
+its jobs are over and the window has had half a second more (what it draws at the end counts). Goal: under 50 ms (the test suite only
 asserts a loose 250 ms). Runs the real MainWindow offscreen on freshly drawn sample pictures with
 an empty feature cache, so the heavy part (the backbone over every picture) is measured too.
 
@@ -18,6 +19,7 @@ import time
 from pathlib import Path
 
 GOAL_MS = 50.0
+SETTLE_S = 0.5  # each phase is measured on until its jobs are over and the window has had this long
 LAUNCHED = time.perf_counter()  # as near the process's start as a script gets (Python itself: ~30 ms before)
 
 
@@ -84,6 +86,11 @@ def main() -> int:
     timer.setInterval(10)
     timer.timeout.connect(tick)
 
+    def settled() -> None:  # what the window draws after a job's news: part of the phase it ends
+        wait(lambda: not window.state.jobs.pending)
+        end = time.perf_counter() + SETTLE_S
+        wait(lambda: time.perf_counter() >= end)
+
     def measure(label: str, start, finished) -> dict:
         gaps.clear()
         last[0] = time.perf_counter()
@@ -91,8 +98,9 @@ def main() -> int:
         timer.start()
         start()
         wait(finished)
-        timer.stop()
         seconds = time.perf_counter() - t0
+        settled()
+        timer.stop()
         ms = sorted(g * 1000 for g in gaps)
         result = {"what": label, "seconds": seconds, "ticks": len(ms), "largest_ms": ms[-1] if ms else 0.0,
                   "p99_ms": ms[int(0.99 * (len(ms) - 1))] if ms else 0.0,
@@ -113,7 +121,7 @@ def main() -> int:
     results = [measure(f"train, {n} new pictures", tp.start_training, lambda: done.finished)]
     done.finished = False
     results.append(measure("train again (features cached)", tp.start_training, lambda: done.finished))
-    window.show_page(1)
+    results.append(measure("switch to the Classify page", lambda: window.show_page(1), lambda: True))
     results.append(measure(f"classify a folder of {n}", lambda: cp.classify_paths([str(folder)]),
                            lambda: done.classified))
     from monster_studio.ui import quit_dialog

@@ -103,15 +103,33 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def wait_until(app, predicate, timeout: float) -> None:
-    """Run the event loop until `predicate()` holds (for scripts that drive the window headless)."""
-    from PySide6.QtCore import QEventLoop
+def wait_until(app, predicate, timeout: float, check_ms: int = 5) -> None:
+    """Run the event loop until `predicate()` holds (for scripts that drive the window headless).
+    The loop sleeps between events as app.exec() does, and the predicate is asked every `check_ms`:
+    a loop that kept asking would hold a core and the interpreter lock the window's jobs need."""
+    from PySide6.QtCore import QEventLoop, QTimer
 
+    if predicate():
+        return
     end = time.monotonic() + timeout
-    while not predicate():
-        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
-        if time.monotonic() > end:
-            raise SystemExit("timed out")
+    loop = QEventLoop()
+    late = []
+
+    def check() -> None:
+        if predicate():
+            loop.quit()
+        elif time.monotonic() > end:
+            late.append(True)
+            loop.quit()
+
+    timer = QTimer()
+    timer.setInterval(check_ms)
+    timer.timeout.connect(check)
+    timer.start()
+    loop.exec()
+    timer.stop()
+    if late:
+        raise SystemExit("timed out")
 
 
 def _shrink(path: Path) -> None:
