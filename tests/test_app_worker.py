@@ -131,3 +131,40 @@ def test_eta_is_patient_and_smooth():
     clock.t = 16.0  # one batch took six seconds
     slow = eta.update(110, 200)
     assert 9.0 < slow < 20.0  # the raw rate would say 49 s
+
+
+def _nice_of_threads():
+    """A job that yields the nice value of its own thread and of a thread it starts."""
+    import threading
+
+    from monster_studio.app import thread_priority
+
+    seen = []
+    worker = threading.Thread(target=lambda: seen.append(thread_priority.this_thread()))
+    worker.start()
+    worker.join()
+    yield (thread_priority.this_thread(), seen[0])
+
+
+def test_the_runner_works_below_the_window(qtbot):
+    """On Linux the runner's thread, and the threads it starts (the decode pool, the engine's),
+    run at a lower priority than the window's thread, so the window gets a core to draw."""
+    import sys
+
+    from monster_studio.app import thread_priority
+
+    if not sys.platform.startswith("linux"):
+        import pytest
+
+        pytest.skip("thread priorities are set on Linux only")
+    window = thread_priority.this_thread()
+    host = RunnerThread()
+    try:
+        events = Events(host.runner)
+        host.runner.submit(Request("nice", lambda ctx: _nice_of_threads(), ()))
+        qtbot.waitUntil(lambda: bool(events.of("idle")), timeout=10_000)
+        ((runner, started),) = events.of("tuple")[0]
+        assert thread_priority.this_thread() == window  # the window's own is left as it was
+        assert runner == started == min(19, window + thread_priority.NICENESS)
+    finally:
+        assert host.shutdown()

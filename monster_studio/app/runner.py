@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
+from monster_studio.app import thread_priority
 from monster_studio.app.shelf import Shelf
 
 log = logging.getLogger(__name__)
@@ -222,6 +223,8 @@ class RunnerThread:
         self.runner = Runner()
         self.runner.moveToThread(self.thread)
         self.thread.finished.connect(self.runner.deleteLater)
+        # Run in the new thread as it starts, before any job: the work below the window's drawing.
+        self.thread.started.connect(thread_priority.lower_this_thread, Qt.ConnectionType.DirectConnection)
         self.thread.start()
 
     def shutdown(self, timeout_ms: int = 10_000) -> bool:

@@ -1,0 +1,42 @@
+"""The runner's thread below the window's: on Linux, a thread's nice value is its own, and every
+thread and process it starts inherits it (the decode pool, ONNX Runtime's threads, the engine's
+child process). The model work then uses what the window leaves, and the window gets a core when
+it needs one to draw.
+
+Measured with benchmarks/responsiveness.py on this project's 2-core CPU: while a folder was
+classified, four busy threads (two decoders, two for the engine) shared the two cores with the
+window's, and a repaint of the table that takes 22 ms on its own took 40 to 50 ms. Elsewhere (macOS,
+Windows) nothing is changed: a thread id there is not something setpriority takes.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+
+log = logging.getLogger(__name__)
+
+NICENESS = 10  # how much lower than the window the model work runs (Linux nice values, 0 to 19)
+
+
+def lower_this_thread(niceness: int = NICENESS) -> bool:
+    """Lower the calling thread's priority by `niceness` (once: raising it back needs privileges).
+    True when it was lowered."""
+    if not sys.platform.startswith("linux") or not hasattr(os, "setpriority"):
+        return False
+    tid = threading.get_native_id()
+    try:
+        now = os.getpriority(os.PRIO_PROCESS, tid)
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, now + niceness))
+    except OSError as exc:
+        log.info("The runner's thread keeps the window's priority (%s).", exc)
+        return False
+    return True
+
+
+def this_thread() -> int:
+    """The calling thread's nice value (Linux), else 0."""
+    if not sys.platform.startswith("linux") or not hasattr(os, "getpriority"):
+        return 0
+    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
