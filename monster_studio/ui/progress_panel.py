@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QVBoxLayout, QWidget
 
 from monster_studio.core.wording import amount, eta_text
-from monster_studio.ui.style import role
+from monster_studio.ui.status_line import StatusLine
+from monster_studio.ui.style import MUTED
 
 
 class ProgressPanel(QWidget):
@@ -18,13 +19,13 @@ class ProgressPanel(QWidget):
         box.setContentsMargins(0, 0, 0, 0)
         box.setSpacing(4)
         row = QHBoxLayout()
-        self.words = QLabel("Ready")
-        self.words.setStyleSheet("font-weight: 600;")
-        row.addWidget(self.words, 1)
-        self.eta = QLabel()
-        role(self.eta, "hint")
-        self.eta.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        row.addWidget(self.eta)
+        # Lines whose size does not follow their words: a new phase or time left repaints them
+        # alone instead of laying out the page again (see status_line).
+        self.words = StatusLine("Ready", bold=True, room_for="Looking at each picture once (features)…")
+        row.addWidget(self.words, 3)
+        self.eta = StatusLine(align=Qt.AlignmentFlag.AlignRight, colour=MUTED,
+                              room_for="1,234 of 12,345 pictures · about 12 min left")
+        row.addWidget(self.eta, 2)
         box.addLayout(row)
         self.bar = QProgressBar()
         self.bar.setRange(0, 1000)
