@@ -114,6 +114,7 @@ class TrainingState(QObject):
         self.sample = False  # the one-click sample run (it ends on the Classify page)
         self.try_files: list[str] = []
         self.epochs: list = []  # EpochEnd of the running training
+        self.planned_epochs = 0  # how many it may run (it may stop earlier, when it stops improving)
         self.summary = None  # results.TrainSummary of the last good training
         self.summary_epochs: list = []  # its epochs, to draw its plot again
         self.saved_path = ""

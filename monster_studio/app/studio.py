@@ -37,6 +37,16 @@ from monster_studio.core.events import ClassTable, EpochEnd, Phase, Progress
 
 log = logging.getLogger(__name__)
 TOP_K = 3
+
+
+def planned_epochs(settings: dict) -> int:
+    """The epochs a training with these settings may run: the head's, then any fine-tuning's."""
+    def count(key: str) -> int:
+        try:
+            return max(0, int(settings.get(key) or 0))
+        except (TypeError, ValueError):
+            return 0
+    return count("epochs") + (count("finetune_epochs") if settings.get("finetune") else 0)
 TRAIN, CLASSIFY = "train", "classify"
 assert jobs  # the package's helpers are used by the job modules
 
@@ -76,8 +86,10 @@ class Studio(QObject):
         self.state.jobs.changed.emit()
         return self.runner.submit(request)
 
-    def start(self) -> Request:
-        return self.submit("start", start_jobs.start, owner=TRAIN, stoppable=False)
+    def start(self, backbone_id: str = "") -> Request:
+        """Import what the window needs, list the models; `backbone_id`: the Train page's choice,
+        whose engine is made ahead when this computer has none yet."""
+        return self.submit("start", start_jobs.start, backbone_id, owner=TRAIN, stoppable=False)
 
     def open_folder(self, folder: str, val_split: float = 0.2, seed: int = 0) -> Request | None:
         """Read a folder for the Train page; a folder asked for before is of no use any more."""
@@ -92,6 +104,7 @@ class Studio(QObject):
     def train(self, folder: str, settings: dict) -> Request:
         t = self.state.training
         t.running, t.sample, t.epochs, t.outcome = True, False, [], ""
+        t.planned_epochs = planned_epochs(settings)
         t.changed.emit()
         self.state.jobs.set_phase(TRAIN, "start", f"Training on {_name(folder)}")
         return self.submit("train", train_jobs.train, folder, settings, owner=TRAIN)
@@ -99,6 +112,7 @@ class Studio(QObject):
     def train_sample(self, folder: str, per_class: int, settings: dict) -> Request:
         t = self.state.training
         t.running, t.sample, t.epochs, t.outcome, t.try_files = True, True, [], "", []
+        t.planned_epochs = planned_epochs(settings)
         t.changed.emit()
         f = self.state.folder
         f.path, f.table, f.reading, f.note, f.extra_skipped = folder, None, True, "", []

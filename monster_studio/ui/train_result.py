@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -36,6 +36,8 @@ INTRO = ("<p><b>What happens when you press Train</b></p>"
 
 
 PLOT_MIN = 170  # pixels the plot keeps when the result needs the room
+RESULT_LINES = 20  # lines the result panel has room for from the start (a usual summary needs 310 to 330 px here)
+STEP_MS = 25  # between the parts of a result drawn one after the other
 
 
 class TrainResult(QWidget):
@@ -90,9 +92,15 @@ class TrainResult(QWidget):
         self.buttons.addWidget(self.try_button)
         pbox.addLayout(self.buttons)
         self.split.addWidget(panel)
-        self.split.setStretchFactor(0, 5)
-        self.split.setStretchFactor(1, 4)
+        # The result panel starts with room for a usual result and keeps it when the window grows
+        # (the plot takes the rest): a result that fits does not resize the plot when it arrives,
+        # and a resize redraws all of it (~30 ms).
+        self.split.setStretchFactor(0, 1)
+        self.split.setStretchFactor(1, 0)
         self.split.setSizes([460, 460])
+        self._room_made = False
+        self.split.installEventFilter(self)
+        self.split.splitterMoved.connect(self._room_kept)
         state.training.changed.connect(self.show_training)
         state.training.epochAdded.connect(self.plot.add_epoch)
         state.folder.changed.connect(self._on_folder)
@@ -110,6 +118,21 @@ class TrainResult(QWidget):
                              "is still on the Classify page, and <i>Save model…</i> keeps it.</p>"
                              "<p>Press Train to train on this folder.</p>")
 
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt's name
+        if watched is self.split and event.type() == QEvent.Type.Resize and not self._room_made \
+                and self.split.height() > 0:
+            # Until the person moves the divider or a result arrives, the window's new sizes keep
+            # the room for a result (the first sizes come while the window is still being laid out).
+            total = sum(self.split.sizes())
+            room = RESULT_LINES * self.summary.fontMetrics().lineSpacing() + self.buttons.sizeHint().height() + 40
+            room = min(room, total - PLOT_MIN)
+            if room > 0:
+                self.split.setSizes([total - room, room])
+        return super().eventFilter(watched, event)
+
+    def _room_kept(self, *_) -> None:
+        self._room_made = True
+
     def _fit_summary(self) -> None:
         """Give the result the room it needs (the plot keeps at least PLOT_MIN), so the whole summary
         shows without scrolling even on a 1366 x 768 laptop screen."""
@@ -123,9 +146,14 @@ class TrainResult(QWidget):
         if summary > sizes[1]:
             self.split.setSizes([total - summary, summary])
 
-    def _show_where(self, summary) -> None:
-        if summary is self._shown:  # still the result on screen
-            self.where.show_evaluation(summary.evaluation, model_keys.TRAINED)
+    def _steps(self, summary, steps: list) -> None:
+        """Run `steps` one after the other, STEP_MS apart, while `summary` is the result shown."""
+        def run() -> None:
+            if summary is self._shown and steps:
+                steps.pop(0)()
+                if steps:
+                    QTimer.singleShot(STEP_MS, self, run)  # dropped if this widget is gone
+        QTimer.singleShot(STEP_MS, self, run)
 
     def add_tab(self, widget: QWidget, title: str) -> int:
         return self.tabs.addTab(widget, title)
@@ -137,18 +165,22 @@ class TrainResult(QWidget):
     def show_training(self) -> None:
         t = self.state.training
         if t.running:
+            self.plot.plan(t.planned_epochs)
             if not t.epochs and self.plot.point_count():
                 self.plot.clear_points()
             self.summary.setText("<p>Training… the result will appear here.</p>")
         elif t.outcome == "ok" and t.summary is not None and t.summary is not self._shown and \
                 _same(t.summary.folder, self.state.folder.path):
             self._shown = t.summary
+            self._room_made = True
             self.plot.flush()
             self.summary.setText(summary_html(t.summary))
-            self._fit_summary()
-            # The grid, the figures and the mistakes in an event-loop turn of their own: drawn with
-            # the plot and the summary, the end of a training held the window for 60-90 ms.
-            QTimer.singleShot(0, lambda shown=t.summary: self._show_where(shown))
+            # The room for the summary, then the grid, the figures and the mistakes, each STEP_MS
+            # after the one before has ended, so that the window draws (and answers) in between:
+            # done at once, the end of a training held the window for 60 to 120 ms (the splitter's
+            # new sizes alone redraw the plot). Timers of 0 ms would all run before a repaint.
+            self._steps(t.summary, [self._fit_summary, lambda: self.where.show_evaluation(
+                t.summary.evaluation, model_keys.TRAINED)])
         elif t.outcome in ("stopped", "error", "nothing"):
             self.plot.show_epochs(t.summary_epochs)  # the last good run, as it was
             if t.summary is not None:
