@@ -61,6 +61,14 @@ def put(key: str, value) -> None:
     store().setValue(key, value)
 
 
+def put_many(values: dict) -> None:
+    """Several keys at once: one write of the settings file (each `put` writes it: 1.5 ms apiece
+    here, which a Train click paid ten times over)."""
+    s = store()
+    for key, value in values.items():
+        s.setValue(key, value)
+
+
 def recent_models() -> list[str]:
     return get_list(RECENT_MODELS)
 

@@ -136,15 +136,13 @@ class TrainOptions(QWidget):
         self.seed.setValue(store.get_int("train/seed", d["seed"]))
         self.advanced_toggle.setChecked(store.get_bool("train/advancedOpen", False))
 
-    def save(self) -> None:
+    def save(self, extra: dict | None = None) -> None:
+        """Remember the options (and `extra` keys of the page), in one write."""
         s = self.settings("")
-        store.put("train/epochs", s["epochs"])
-        store.put("train/valSplit", s["val_split"])
-        store.put("train/lr", s["lr"])
-        store.put("train/augment", s["augment"])
-        store.put("train/finetune", s["finetune"])
-        store.put("train/finetuneEpochs", s["finetune_epochs"])
-        store.put("train/seed", s["seed"])
+        values = {"train/epochs": s["epochs"], "train/valSplit": s["val_split"], "train/lr": s["lr"],
+                  "train/augment": s["augment"], "train/finetune": s["finetune"],
+                  "train/finetuneEpochs": s["finetune_epochs"], "train/seed": s["seed"],
+                  "train/advancedOpen": self.advanced_toggle.isChecked(), **(extra or {})}
         if getattr(self, "_devices_known", False):
-            store.put("train/device", s["device"])
-        store.put("train/advancedOpen", self.advanced_toggle.isChecked())
+            values["train/device"] = s["device"]
+        store.put_many(values)

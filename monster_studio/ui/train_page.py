@@ -303,9 +303,7 @@ class TrainPage(QWidget):
         self.help.import_weights(backbone_id, path)
 
     def save(self) -> None:
-        if self.backbone.current():
-            store.put("train/backbone", self.backbone.current())
-        self.options.save()
+        self.options.save({"train/backbone": self.backbone.current()} if self.backbone.current() else None)
 
 
 def _default_sample_folder() -> Path:
