@@ -181,7 +181,8 @@ print(sorted(m for m in sys.modules if m.split(".")[0] in {TORCH_FAMILY!r}))
 def test_the_window_prepares_the_engine_in_a_process_of_its_own(tmp_path):
     """With engine_process on (the window's jobs turn it on), a run that finds no engine has a
     child process prepare it: this process imports no torch, and the engine is the one the
-    in-process path makes (checked against PyTorch, in the cache)."""
+    in-process path makes (checked against PyTorch, in the cache). A child started ahead (the
+    window's first launch) is the one the training waits for: no second child."""
     folder = tmp_path / "pics"
     sample.write_sample(folder, per_class=2, seed=5, size=96)
     script = f"""
@@ -191,9 +192,14 @@ from monster_studio.core.catalogue import backbone
 from monster_studio.core.events import Finished, Phase
 from monster_studio.core.settings import TrainSettings
 engine_process.use(True)
+assert engine.to_be_made(backbone("efficientnet_lite0"))
+assert engine_process.start_ahead(backbone("efficientnet_lite0"))  # as the window's first launch does
+assert not engine_process.start_ahead(backbone("efficientnet_lite0")), "a second child for the same model"
 events = list(training.fit({str(folder)!r}, TrainSettings(epochs=2)))
 assert isinstance(events[-1], Finished), events[-1]
 assert [e for e in events if isinstance(e, Phase) and e.name == "engine"], "no engine phase"
+assert engine_process.spawned == 1, "the training started another child"
+assert not engine.to_be_made(backbone("efficientnet_lite0"))
 made = engine.cached(backbone("efficientnet_lite0"))
 assert made is not None and made.sidecar["max_diff"] <= engine.TOLERANCE
 print(sorted(m for m in sys.modules if m.split(".")[0] in {TORCH_FAMILY!r}))

@@ -284,6 +284,15 @@ def refused(spec: Backbone) -> str | None:
         return None
 
 
+def to_be_made(spec: Backbone) -> bool:
+    """True when this starting model's weights are here but its engine is not made (nor refused):
+    looked up on disk alone, with no session and no torch."""
+    base = _base(spec)
+    if base is None:
+        return False
+    return not _part(base, ".json").exists() and not _part(base, ".refused.json").exists()
+
+
 def fixed_batch(size: int, n: int = 5) -> list[np.ndarray]:
     """The pictures an engine is checked on: generated monsters (real picture statistics, not
     noise), the same every time."""

@@ -89,7 +89,7 @@ class MainWindow(QMainWindow):
         self.classify_page.view.countsChanged.connect(self._update_actions)
         self.restore()
         self._update_actions()
-        self.studio.start()  # the runner imports the engine on its own thread meanwhile
+        self.studio.start(store.get_str("train/backbone"))  # on the runner's thread meanwhile
 
     # ------------------------------------------------------------------ compatibility for tools
 

@@ -24,15 +24,37 @@ def choices():
     return ([Choice(s, status(s)) for s in BACKBONES.values()], [Choice(d, status(d)) for d in DETECTORS.values()])
 
 
+def prepare_ahead(backbone_id: str, devices: list[str]) -> bool:
+    """On a computer without an accelerator (where the engine is what runs), the first launch
+    starts making the engine of the starting model the Train page will use, in a child at a lower
+    priority, so that the first training does not wait for it (core.engine_process.start_ahead)."""
+    from monster_studio.core import catalogue, engine, engine_process
+
+    if len(devices) > 2 or not engine_process.ahead_allowed():
+        return False  # an accelerator runs the network in PyTorch; or turned off
+    spec = catalogue.BACKBONES.get(backbone_id) or catalogue.BACKBONES[catalogue.DEFAULT_BACKBONE]
+    try:
+        return engine.to_be_made(spec) and engine_process.start_ahead(spec)
+    except Exception:  # noqa: BLE001 - ahead of need only: the training makes it otherwise
+        log.exception("preparing the engine ahead")
+        return False
+
+
 @doing("starting")
-def start(ctx):
+def start(ctx, backbone_id: str = ""):
+    """`backbone_id`: the starting model the Train page will use (its remembered choice)."""
     from monster_studio.core import device, engine_process
     from monster_studio.core.catalogue import DEFAULT_BACKBONE
 
     engine_process.use(True)  # the window's runner thread never holds the lock through an export
+    # The engine's runtime now (50 ms): imported in the middle of a first training, its library's
+    # loading held the interpreter lock, and so the window, for 40 ms at once.
+    import onnxruntime  # noqa: F401
 
     backbones, detectors = choices()
-    yield EngineReady(backbones, detectors, DEFAULT_BACKBONE, device.choices())
+    devices = device.choices()
+    yield EngineReady(backbones, detectors, DEFAULT_BACKBONE, devices)
+    prepare_ahead(backbone_id or DEFAULT_BACKBONE, devices)
 
 
 def catalogue() -> Catalogue:
