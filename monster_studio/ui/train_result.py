@@ -179,8 +179,8 @@ class TrainResult(QWidget):
             # after the one before has ended, so that the window draws (and answers) in between:
             # done at once, the end of a training held the window for 60 to 120 ms (the splitter's
             # new sizes alone redraw the plot). Timers of 0 ms would all run before a repaint.
-            self._steps(t.summary, [self._fit_summary, lambda: self.where.show_evaluation(
-                t.summary.evaluation, model_keys.TRAINED)])
+            self._steps(t.summary, [self._fit_summary, lambda shown=t.summary: self.where.show_evaluation(
+                shown.evaluation, model_keys.TRAINED)])
         elif t.outcome in ("stopped", "error", "nothing"):
             self.plot.show_epochs(t.summary_epochs)  # the last good run, as it was
             if t.summary is not None:
