@@ -81,7 +81,7 @@ def test_the_plot_axes_stay_put_while_the_planned_epochs_arrive(qtbot):
         plot.flush()
         (x0, x1), (y0, y1) = plot.loss.viewRange()
         ranges.add((round(x0, 3), round(x1, 3), round(y0, 3), round(y1, 3)))
-    assert ranges == {(0.5, 50.5, 0.0, 1.5)}  # 40 planned: the step of 50; 1.2, the largest loss: 1.5
+    assert ranges == {(0.5, 40.5, 0.0, 1.5)}  # 1.2, the largest loss, under the step of 1.5
     assert plot.point_count() == 40
     for i in range(41, 61):  # a longer run than planned: the axis grows by a step, not by an epoch
         plot.add_epoch(_epoch(i, 0.01))
@@ -95,3 +95,12 @@ def test_axis_steps():
     assert loss_top(float("nan")) == 1.0 and loss_top(0.0) == 1.0 and loss_top(-3) == 1.0
     big = loss_top(3.4e6)
     assert math.isfinite(big) and big >= 3.4e6 * 1.05 and big <= 3.4e6 * 3
+
+
+def test_a_plot_without_a_plan_shows_five_epochs_at_least(qtbot):
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    plot.flush()
+    assert plot.loss.viewRange()[0] == [0.5, 5.5]
+    plot.show_epochs([_epoch(i, 0.5) for i in range(1, 8)])
+    assert plot.loss.viewRange()[0] == [0.5, 10.5] and plot.point_count() == 7

@@ -2,8 +2,8 @@
 point per epoch, growing as epochs end. Redraws are batched: cached features can finish dozens of
 epochs within a few milliseconds, and one redraw per burst is enough for the eye.
 
-The axes change in steps (epochs 5, 10, 20, 30, 50...; loss up to 0.5, 1, 1.5, 2, 3...), not with
-every epoch, and each axis keeps its drawing (grid included) as a picture: a new epoch then redraws
+The x axis shows the epochs a training may run from its start (beyond them, it grows in steps of 5,
+10, 20, 30, 50...), the loss axis grows in steps (0.5, 0.75, 1, 1.5, 2, 3...), not with every epoch, and each axis keeps its drawing (grid included) as a picture: a new epoch then redraws
 the curves, not the axes and their grid (which were most of a redraw's 20 to 30 ms)."""
 from __future__ import annotations
 
@@ -162,7 +162,8 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self.train_curve.setData(self.x, self.train_loss)
         self.val_curve.setData(self.x, self.val_loss)
         self.acc_curve.setData(self.x, self.val_accuracy)
-        span = epoch_span(max(self.x[-1] if self.x else 0, self._planned))
+        last = self.x[-1] if self.x else 0
+        span = self._planned if self._planned and last <= self._planned else epoch_span(last)  # planned: to the end
         if span != self._span:
             self._span = span
             self.loss.setXRange(0.5, span + 0.5, padding=0)
