@@ -205,3 +205,32 @@ def test_passing_failures_are_not_remembered(sample_dir, tmp_path, monkeypatch):
     cache = features.FeatureCache(catalogue.backbone(catalogue.DEFAULT_BACKBONE))
     assert cache.get((locked, 0)) is None
     assert cache.get((damaged, 0)) == "damaged: cannot be decoded"
+
+
+def test_the_arrays_take_the_features_over_once(tmp_path):
+    """_split_arrays fills the training and check arrays from the gathered features and empties
+    the dict as it goes (the features are held once); with augmented views, the centre crops'
+    rows are the ones the check and the "not sure" calibration use."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from monster_studio.core import memory, training
+
+    train = [SimpleNamespace(path=f"t{i}", label=i % 2) for i in range(5)]
+    val = [SimpleNamespace(path=f"v{i}", label=1) for i in range(2)]
+    ds = SimpleNamespace(train=train, val=val)
+    feats = {(p.path, v): np.full(3, 10 * j + v, np.float32) for j, p in enumerate(train) for v in (0, 1)}
+    feats.update({(p.path, 0): np.full(3, 100 + j, np.float32) for j, p in enumerate(val)})
+    del feats[("t3", 1)]  # an augmented view that could not be made
+    (tx, ty), (vx, vy), rows0 = training._split_arrays(ds, feats, 1, 3)
+    assert feats == {}
+    assert tx[:, 0].tolist() == [0, 1, 10, 11, 20, 21, 30, 40, 41] and ty.tolist() == [0, 0, 1, 1, 0, 0, 1, 0, 0]
+    assert vx[:, 0].tolist() == [100, 101] and vy.tolist() == [1, 1]
+    assert tx[rows0, 0].tolist() == [0, 10, 20, 30, 40]
+    seen = training._cached_seen(((tx, ty), (vx, vy), rows0), 1, ["v0", "v1"])
+    assert seen.train_feats[:, 0].tolist() == [0, 10, 20, 30, 40] and seen.train_labels.tolist() == [0, 1, 0, 1, 0]
+    import platform
+
+    if platform.libc_ver()[0] == "glibc":  # where freed memory can be handed back, it is asked to be
+        assert memory.give_back()
