@@ -199,11 +199,13 @@ SLOW_SAVE_CHILD = textwrap.dedent('''
         modelfile.save(model, os.path.join(folder, "m.monster"))
     except SystemExit as exc:
         print("plain", exc.code, flush=True)
+    sys.stdin.readline()  # the test has looked at the folder: the next save may start
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     # 2. `monster-studio train`, the training itself already done, its terminal closed while saving
     training.fit = lambda *a, **k: iter([Finished(model, {})])
     args = ["train", folder, "--out", os.path.join(folder, "m.monster"), "--quiet"]
     print("hup", cli.main(args), flush=True)
+    sys.stdin.readline()
     # 3. the same, killed while saving
     sys.exit(cli.main(args))
 ''')
@@ -223,17 +225,24 @@ def test_sigterm_or_sighup_during_save_leaves_no_temporary_file(tmp_path):
     previous = modelfile.save(tiny_model(seed=3), folder / "m.monster").read_bytes()
     script = tmp_path / "child.py"
     script.write_text(SLOW_SAVE_CHILD)
-    child = subprocess.Popen([sys.executable, str(script), str(folder)], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen([sys.executable, str(script), str(folder)], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def go_on() -> None:  # the child waits for this before its next save (which makes a new temporary file)
+        child.stdin.write("\n")
+        child.stdin.flush()
+
     try:
         _wait_for_half_written(folder, child)
         child.send_signal(signal.SIGTERM)  # mid-save of a plain modelfile.save
         assert child.stdout.readline().split() == ["plain", str(128 + signal.SIGTERM)]
         assert sorted(p.name for p in folder.iterdir()) == ["m.monster"]
+        go_on()
         _wait_for_half_written(folder, child)
         child.send_signal(signal.SIGHUP)  # the terminal of `monster-studio train` closed mid-save
         assert child.stdout.readline().split() == ["hup", str(128 + signal.SIGHUP)]
         assert sorted(p.name for p in folder.iterdir()) == ["m.monster"]
+        go_on()
         _wait_for_half_written(folder, child)
         child.send_signal(signal.SIGTERM)  # mid-save of `monster-studio train`
         out, err = child.communicate(timeout=30)
