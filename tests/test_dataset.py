@@ -233,3 +233,21 @@ def test_unreadable_folders_are_reported(tmp_path, monkeypatch):
     ds = scan(tmp_path)
     (locked,) = [s for s in ds.skipped if s.path.endswith("locked")]
     assert "folder cannot be read" in locked.reason
+
+
+def test_the_scan_keeps_each_usable_pictures_identity(sample_dir, tmp_path, monkeypatch):
+    """The feature store checks a file is the one it looked at by (size, mtime); the scan has just
+    looked, and its figures are kept for that check (one stat of each file per run, not two)."""
+    import os
+
+    from monster_studio.core import dataset as ds_mod
+
+    monkeypatch.setenv("MONSTER_STUDIO_CACHE", str(tmp_path / "cache"))
+    ds = ds_mod.scan(sample_dir)
+    pictures = ds.train + ds.val
+    assert set(ds.identities) == {p.path for p in pictures}
+    some = pictures[0].path
+    st = os.stat(some)
+    assert ds.identities[some] == (st.st_size, st.st_mtime_ns)
+    again = ds_mod.scan(sample_dir)  # the second scan (verdicts from the record) keeps them too
+    assert again.identities == ds.identities

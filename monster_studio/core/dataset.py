@@ -48,6 +48,9 @@ class Dataset:
     split_given: bool = False
     split_names: tuple[str, str] = ("", "")  # the folders of a split given, e.g. ("train", "test")
     inside: str = ""  # the inner folder that holds the classes ("train", "photos"), when not the root
+    # Each usable picture's (size, modification time) as the scan saw it: the feature store's check
+    # that a file is the one it looked at before, without a second stat of every file.
+    identities: dict = field(default_factory=dict, repr=False, compare=False)
 
     def counts(self) -> dict[str, int]:
         n = Counter(p.label for p in self.train + self.val)
@@ -193,6 +196,7 @@ class _Checker:
     def __init__(self, total: int, cancel: Cancel | None, known: CheckedFiles | None = None) -> None:
         self.total, self.done, self.cancel, self.known = total, 0, cancel, known
         self.skipped: list[Skipped] = []
+        self.identities: dict[Path, tuple[int, int]] = {}  # usable files: (size, mtime_ns) when checked
 
     def usable(self, files: list[Path]) -> Iterator[Progress]:
         verdicts, idents = (self.known.verdicts([f for f in files if not images.is_litter(f)])
@@ -226,6 +230,9 @@ class _Checker:
                 checked[f] = (idents[f], None)
         if self.known is not None and checked:
             self.known.record(checked)
+        for f in good:
+            if f in idents:
+                self.identities[f] = idents[f][:2]
         return good
 
 
@@ -340,7 +347,7 @@ def scan_steps(root: str | os.PathLike, val_split: float = 0.2, seed: int = 0,
             val += [Picture(p, index[c]) for p in files[:n_val]]
             train += [Picture(p, index[c]) for p in files[n_val:]]
     names = (split[0].name, split[1].name) if split is not None else ("", "")
-    return Dataset(root, classes, train, val, skipped, split is not None, names, inside)
+    return Dataset(root, classes, train, val, skipped, split is not None, names, inside, checker.identities)
 
 
 def expand(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[Skipped]]:

@@ -62,16 +62,19 @@ class FeatureCache:
         path, view = item
         return (store.path_key(path), view, self.seed if view else 0)
 
-    def get_many(self, items: list[Item]) -> dict[Item, np.ndarray | str]:
+    def get_many(self, items: list[Item], identities: dict | None = None) -> dict[Item, np.ndarray | str]:
         """What the store holds for these items, for the files as they are now: {item: features or
         the reason it is not a usable picture}; items not in it (or changed since) are left out.
-        A file that cannot even be looked at is reported as such, not cached."""
+        A file that cannot even be looked at is reported as such, not cached. `identities`: the
+        files' (size, mtime_ns) as the folder's scan just saw them (Dataset.identities); a file not
+        in it is looked at here."""
         out: dict[Item, np.ndarray | str] = {}
         asked: list[tuple[store.Key, store.Identity]] = []
         keys: dict[store.Key, Item] = {}
+        known = identities or {}
         for it in items:
             try:
-                ident = store.identity(it[0])
+                ident = known.get(it[0]) or store.identity(it[0])
             except OSError as exc:
                 out[it] = f"cannot be read ({exc.strerror or exc})"
                 continue
@@ -171,12 +174,12 @@ def compute(model, spec: Backbone, items: list[Item], cache: FeatureCache | None
 
 
 def gather(model_loader: Callable[[], Iterator], spec: Backbone, items: list[Item], cache: FeatureCache,
-           device, cancel: Cancel | None = None, seed: int = 0) -> Iterator:
+           device, cancel: Cancel | None = None, seed: int = 0, identities: dict | None = None) -> Iterator:
     """Features for every item, from the store where possible. Yields Progress (and the
     loader's own events, e.g. downloads) and returns (features, bad, model_or_None).
     `model_loader()` is a generator returning the network; it is only called when the engine
     needs it (pictures are missing and no prepared engine is on disk)."""
-    found = cache.get_many(items)
+    found = cache.get_many(items, identities)
     missing = [it for it in items if it not in found]
     total, cached = len(items), len(found)
     yield Progress("features", cached, total, "pictures", restart=True)

@@ -240,7 +240,7 @@ def _fit(data_dir, s: TrainSettings, cancel: Cancel | None) -> Iterator:
         return net
 
     yield Phase("features", "Looking at each picture once (features)")
-    feats, bad, net = yield from features.gather(load, spec, items, cache, device, cancel, s.seed)
+    feats, bad, net = yield from features.gather(load, spec, items, cache, device, cancel, s.seed, ds.identities)
     ds.drop(bad)
     counts = ds.counts()
     if sum(1 for c in counts.values() if c) < dataset.MIN_CLASSES or not ds.train:
