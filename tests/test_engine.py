@@ -194,6 +194,12 @@ from monster_studio.core.settings import TrainSettings
 engine_process.use(True)
 assert engine.to_be_made(backbone("efficientnet_lite0"))
 assert engine_process.start_ahead(backbone("efficientnet_lite0"))  # as the window's first launch does
+import os, time
+child = engine_process._AHEAD["efficientnet_lite0"][0]
+deadline = time.monotonic() + 10
+while os.getpriority(os.PRIO_PROCESS, child.pid) < os.getpriority(os.PRIO_PROCESS, 0) + engine_process.AHEAD_NICENESS:
+    assert time.monotonic() < deadline and child.poll() is None, "the child made ahead kept the window's priority"
+    time.sleep(0.02)
 assert not engine_process.start_ahead(backbone("efficientnet_lite0")), "a second child for the same model"
 events = list(training.fit({str(folder)!r}, TrainSettings(epochs=2)))
 assert isinstance(events[-1], Finished), events[-1]

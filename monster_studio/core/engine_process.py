@@ -59,17 +59,11 @@ def ahead_allowed() -> bool:
 def _spawn(spec: Backbone, niceness: int = 0) -> tuple[subprocess.Popen, object]:
     global spawned
     err = tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace")
-
-    def lower() -> None:  # in the child, before it starts: a lower priority than the window's
-        try:
-            os.nice(niceness)
-        except OSError:
-            pass
-
+    # The child lowers its own priority (a preexec_fn is not safe in a process with threads).
+    extra = ["--nice", str(niceness)] if niceness else []
     try:
-        proc = subprocess.Popen([sys.executable, "-m", CHILD, spec.id], stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=err, env=dict(os.environ),
-                                preexec_fn=lower if niceness and os.name == "posix" else None)
+        proc = subprocess.Popen([sys.executable, "-m", CHILD, spec.id, *extra], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=err, env=dict(os.environ))
     except BaseException:
         err.close()
         raise
