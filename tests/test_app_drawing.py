@@ -104,3 +104,14 @@ def test_a_plot_without_a_plan_shows_five_epochs_at_least(qtbot):
     assert plot.loss.viewRange()[0] == [0.5, 5.5]
     plot.show_epochs([_epoch(i, 0.5) for i in range(1, 8)])
     assert plot.loss.viewRange()[0] == [0.5, 10.5] and plot.point_count() == 7
+
+
+def test_the_plan_sets_the_axis_before_the_first_epoch_and_any_length_is_drawn(qtbot):
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    plot.plan(40)
+    assert plot.loss.viewRange()[0] == [0.5, 40.5]
+    plot.plan(12000)  # an absurd number of epochs still gets an axis with ticks
+    assert plot.loss.viewRange()[0] == [0.5, 12000.5]
+    plot.add_epoch(_epoch(1, 0.3))
+    assert plot.point_count() == 1

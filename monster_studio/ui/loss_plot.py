@@ -3,8 +3,9 @@ point per epoch, growing as epochs end. Redraws are batched: cached features can
 epochs within a few milliseconds, and one redraw per burst is enough for the eye.
 
 The x axis shows the epochs a training may run from its start (beyond them, it grows in steps of 5,
-10, 20, 30, 50...), the loss axis grows in steps (0.5, 0.75, 1, 1.5, 2, 3...), not with every epoch, and each axis keeps its drawing (grid included) as a picture: a new epoch then redraws
-the curves, not the axes and their grid (which were most of a redraw's 20 to 30 ms)."""
+10, 20, 30, 50...), the loss axis grows in steps (0.5, 0.75, 1, 1.5, 2, 3...), not with every
+epoch, and each axis keeps its drawing (grid included) as a picture: a new epoch then redraws the
+curves, not the axes and their grid (which were most of a redraw's 20 to 30 ms)."""
 from __future__ import annotations
 
 import math
@@ -101,7 +102,7 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self._dots = True
         self._span: int | None = None  # the x axis's epochs, and the loss axis's top, as drawn
         self._top: float | None = None
-        self._drawn = self._drawn_marks = -1  # points and marks in the last redraw
+        self._drawn: tuple | None = None  # (points, marks, planned epochs) of the last redraw
         self._planned = 0  # epochs the running training may run (see plan)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -113,6 +114,7 @@ class LossPlot(pg.GraphicsLayoutWidget):
         """The epochs the coming training may run: the x axis is set for them at once, so that it
         does not change (and redraw) as the epochs arrive."""
         self._planned = max(0, int(epochs))
+        self.flush()
 
     def clear_points(self) -> None:
         self.x: list[int] = []
@@ -151,9 +153,10 @@ class LossPlot(pg.GraphicsLayoutWidget):
 
     def flush(self) -> None:
         self._timer.stop()
-        if self._drawn == len(self.x) and self._drawn_marks == len(self._marks):
+        drawing = (len(self.x), len(self._marks), self._planned)
+        if drawing == self._drawn:
             return  # nothing new since the last redraw
-        self._drawn, self._drawn_marks = len(self.x), len(self._marks)
+        self._drawn = drawing
         dots = len(self.x) <= DOTS_UP_TO
         if dots != self._dots:  # a dot per epoch while they can be told apart; then lines alone,
             self._dots = dots  # which also draw several times faster
@@ -167,7 +170,7 @@ class LossPlot(pg.GraphicsLayoutWidget):
         if span != self._span:
             self._span = span
             self.loss.setXRange(0.5, span + 0.5, padding=0)
-            step = next(s for s in (1, 2, 5, 10, 20, 50, 100, 200, 500) if span / s <= 10)
+            step = next((s for s in (1, 2, 5, 10, 20, 50, 100, 200, 500) if span / s <= 10), max(1, span // 10))
             ticks = [(v, str(v)) for v in range(step, span + 1, step)]
             for plot in (self.loss, self.accuracy):
                 plot.getAxis("bottom").setTicks([ticks, []])

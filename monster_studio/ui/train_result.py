@@ -165,9 +165,9 @@ class TrainResult(QWidget):
     def show_training(self) -> None:
         t = self.state.training
         if t.running:
-            self.plot.plan(t.planned_epochs)
             if not t.epochs and self.plot.point_count():
                 self.plot.clear_points()
+            self.plot.plan(t.planned_epochs)
             self.summary.setText("<p>Training… the result will appear here.</p>")
         elif t.outcome == "ok" and t.summary is not None and t.summary is not self._shown and \
                 _same(t.summary.folder, self.state.folder.path):
