@@ -319,3 +319,24 @@ def test_bundled_lite1_and_lite2_have_real_imagenet_weights():
         assert names.index("Band Aid") in top5[backbone_id][sample.CLASSES.index("mummy")]
     for backbone_id in LITES[1:]:
         assert all(a & b for a, b in zip(top5[backbone_id], top5["efficientnet_lite0"]))
+
+
+def test_quitting_ends_the_child_made_ahead_and_leaves_no_part_file(tmp_path, monkeypatch):
+    """The app quits while the engine it started ahead is being made: the child is ended (atexit
+    calls end_ahead) and removes its temporary file; the engine is made again when next needed."""
+    import time
+
+    from monster_studio.core import engine_process, files
+
+    monkeypatch.setenv("MONSTER_STUDIO_CACHE", str(tmp_path / "cache"))
+    assert engine_process.start_ahead(LITE0)
+    child = engine_process._AHEAD[LITE0.id][0]
+    time.sleep(1.5)  # importing torch, or exporting, by then
+    t0 = time.perf_counter()
+    engine_process.end_ahead()
+    assert child.poll() is not None and time.perf_counter() - t0 < engine_process.STOP_WAIT_S + 1
+    assert not engine_process._AHEAD
+    engines = tmp_path / "cache" / "engines"
+    left = [p.name for p in engines.iterdir()] if engines.exists() else []
+    assert not [n for n in left if n.endswith(".onnx") or n.startswith(files.TEMP_PREFIX)], left
+    assert engine.to_be_made(LITE0)
