@@ -119,16 +119,21 @@ class TrainResult(QWidget):
                              "<p>Press Train to train on this folder.</p>")
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt's name
-        if watched is self.split and event.type() == QEvent.Type.Resize and not self._room_made \
-                and self.split.height() > 0:
+        if watched is self.split and event.type() == QEvent.Type.Resize and not self._room_made:
             # Until the person moves the divider or a result arrives, the window's new sizes keep
-            # the room for a result (the first sizes come while the window is still being laid out).
-            total = sum(self.split.sizes())
-            room = RESULT_LINES * self.summary.fontMetrics().lineSpacing() + self.buttons.sizeHint().height() + 40
-            room = min(room, total - PLOT_MIN)
-            if room > 0:
-                self.split.setSizes([total - room, room])
+            # the room for a result (the first sizes come while the window is still being laid
+            # out); after the splitter has shared out its new size itself.
+            QTimer.singleShot(0, self, self._make_room)
         return super().eventFilter(watched, event)
+
+    def _make_room(self) -> None:
+        total = sum(self.split.sizes())
+        if self._room_made or total <= 0:
+            return
+        room = RESULT_LINES * self.summary.fontMetrics().lineSpacing() + self.buttons.sizeHint().height() + 40
+        room = min(room, total - PLOT_MIN, total // 2)  # a small screen keeps half for the plot
+        if room > 0 and room != self.split.sizes()[1]:
+            self.split.setSizes([total - room, room])
 
     def _room_kept(self, *_) -> None:
         self._room_made = True
