@@ -220,7 +220,8 @@ def test_this_is_actually_copies_the_picture_and_retrain_now_trains(qtbot, windo
     copy = trained_on / target / "mummy_000.png"
     qtbot.waitUntil(lambda: copy.is_file() and "Retrain now" in cp.banner.action_labels(), timeout=30_000)
     assert copy.read_bytes() == picture.read_bytes() and picture.is_file()  # a copy; the original stays
-    assert w.undo_action.text() == "&Undo: add mummy_000.png to " + target
+    # The Undo entry follows from the job's next event (the change is reported first): wait for it.
+    qtbot.waitUntil(lambda: w.undo_action.text() == "&Undo: add mummy_000.png to " + target, timeout=10_000)
 
     events = Events(w.studio)
     cp.banner.trigger("Retrain now")
