@@ -29,11 +29,11 @@ def main() -> int:
 
     import onnxruntime as ort
 
-    from monster_studio.core import catalogue, engine, images, weights
+    from monster_studio.core import catalogue, engine, images
     from monster_studio.core.dataset import expand
 
     spec = catalogue.backbone(args.backbone)
-    ready = engine.cached(spec) or engine.prepare(spec, weights.pretrained(spec))
+    ready = engine.ensure(spec)
     onnx_file = ready.base.with_name(ready.base.name + ".onnx")
     files = [f for f in expand([args.photos])[0] if images.looks_like_picture(f)][:args.n]
     pre = spec.preprocess

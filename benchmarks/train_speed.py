@@ -74,7 +74,7 @@ def forward_rates(repeats: int = 12) -> tuple[float, float]:
         for _ in range(repeats):
             net(xc)
         torch_rate = BATCH * repeats / (time.perf_counter() - t0)
-    ready = engine.cached(spec) or engine.prepare(spec, weights.pretrained(spec))
+    ready = engine.ensure(spec)
     xn = np.ascontiguousarray(x.numpy())
     ready.run(xn)
     t0 = time.perf_counter()
@@ -86,10 +86,10 @@ def forward_rates(repeats: int = 12) -> tuple[float, float]:
 def engine_rate(backbone_id: str, repeats: int = 12) -> float:
     import numpy as np
 
-    from monster_studio.core import catalogue, engine, weights
+    from monster_studio.core import catalogue, engine
 
     spec = catalogue.backbone(backbone_id)
-    ready = engine.cached(spec) or engine.prepare(spec, weights.pretrained(spec))
+    ready = engine.ensure(spec)
     x = np.random.default_rng(0).standard_normal((BATCH, 3, spec.input_size, spec.input_size)).astype(np.float32)
     ready.run(x)
     t0 = time.perf_counter()

@@ -92,24 +92,29 @@ def test_importing_a_wrong_file_is_refused_in_words(qapp, tmp_path):
 
 
 def test_the_first_launch_makes_the_engine_ahead_only_where_it_will_run(tmp_path, monkeypatch):
-    """The start job starts making the Train page's starting model's engine when this computer has
-    no accelerator, the engine is not made yet and nothing turned it off; never twice."""
+    """The start job makes the Train page's starting model's engine when this computer has no
+    accelerator, the engine is not made yet and nothing turned it off; never twice. A bundled one
+    is written here (no torch); when that cannot be, a child at a lower priority exports it."""
     from monster_studio.app.jobs import start
-    from monster_studio.core import engine, engine_process
+    from monster_studio.core import engine, engine_direct, engine_process
     from monster_studio.core.catalogue import DEFAULT_BACKBONE, backbone
 
     started = []
     monkeypatch.setattr(engine_process, "start_ahead", lambda spec: started.append(spec.id) or True)
     monkeypatch.setenv("MONSTER_STUDIO_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("MONSTER_STUDIO_PREPARE_AHEAD", "1")
-    assert start.prepare_ahead("efficientnet_lite1", ["auto", "cpu"]) and started == ["efficientnet_lite1"]
+    assert start.prepare_ahead("efficientnet_lite1", ["auto", "cpu"]) and started == []
+    made = engine.cached(backbone("efficientnet_lite1"))
+    assert made is not None and made.sidecar["made_by"] == engine_direct.HOW
+    monkeypatch.setattr(engine_direct, "CHECKS_DIR", tmp_path / "no records")  # then it is exported
+    assert start.prepare_ahead("efficientnet_lite2", ["auto", "cpu"]) and started == ["efficientnet_lite2"]
     assert start.prepare_ahead("no such model", ["auto", "cpu"]) and started[-1] == DEFAULT_BACKBONE
     assert not start.prepare_ahead(DEFAULT_BACKBONE, ["auto", "cpu", "cuda"])  # PyTorch runs it there
     monkeypatch.setenv("MONSTER_STUDIO_PREPARE_AHEAD", "0")
     assert not start.prepare_ahead(DEFAULT_BACKBONE, ["auto", "cpu"])
     monkeypatch.setenv("MONSTER_STUDIO_PREPARE_AHEAD", "1")
     base = engine._base(backbone(DEFAULT_BACKBONE))
-    base.parent.mkdir(parents=True)
+    base.parent.mkdir(parents=True, exist_ok=True)
     engine._part(base, ".json").write_text("{}")  # made already (what it holds is for cached() to judge)
     assert not start.prepare_ahead(DEFAULT_BACKBONE, ["auto", "cpu"])
     assert len(started) == 2

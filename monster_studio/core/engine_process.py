@@ -12,8 +12,12 @@ from the weights file already on this computer and prepares the engine exactly a
 It exits 0 when the engine is ready. Anything else (no weights file here, a refusal, a crash) and
 the caller takes the in-process path, with its own messages and downloads.
 
+The bundled models' engines need none of this: they are written without torch in under a second
+(core.engine_direct). The child is for every other starting model, and for a bundled one whose
+weights file is not the one its check was recorded for.
+
 Ahead of need: the window's start job calls `start_ahead` for the starting model the Train page
-will use, when its engine is not made yet (the first launch). The child then runs at a lower
+will use, when its engine is not made yet (the first launch) and cannot be written without torch. The child then runs at a lower
 priority while the person looks for a folder, and the first training or classifying adopts it
 (`prepare` waits for that child instead of starting another). MONSTER_STUDIO_PREPARE_AHEAD=0 turns
 this off (the test suite does, so that no test has a process of a window before it running).

@@ -26,15 +26,20 @@ def choices():
 
 def prepare_ahead(backbone_id: str, devices: list[str]) -> bool:
     """On a computer without an accelerator (where the engine is what runs), the first launch
-    starts making the engine of the starting model the Train page will use, in a child at a lower
-    priority, so that the first training does not wait for it (core.engine_process.start_ahead)."""
-    from monster_studio.core import catalogue, engine, engine_process
+    makes the engine of the starting model the Train page will use, so that the first training
+    does not wait for it: a bundled model's here (written without torch, under a second), any
+    other's in a child at a lower priority (core.engine_process.start_ahead)."""
+    from monster_studio.core import catalogue, engine, engine_direct, engine_process
 
     if len(devices) > 2 or not engine_process.ahead_allowed():
         return False  # an accelerator runs the network in PyTorch; or turned off
     spec = catalogue.BACKBONES.get(backbone_id) or catalogue.BACKBONES[catalogue.DEFAULT_BACKBONE]
     try:
-        return engine.to_be_made(spec) and engine_process.start_ahead(spec)
+        if not engine.to_be_made(spec):
+            return False
+        if engine_direct.applies(spec) and engine.prepare_direct(spec) is not None:
+            return True
+        return engine_process.start_ahead(spec)
     except Exception:  # noqa: BLE001 - ahead of need only: the training makes it otherwise
         log.exception("preparing the engine ahead")
         return False
