@@ -186,3 +186,18 @@ def test_imagenet_mode_is_always_sure(sample_dir):
 
     (r,) = list(predict.classify(TrainedModel.imagenet(), [next((sample_dir / "ghost").iterdir())]))
     assert r.unsure is False and r.unsure_reason == ""
+
+
+@pytest.mark.parametrize("exclude_self", [False, True])
+def test_knn_distance_in_chunks_is_the_whole_matrix_s(exclude_self):
+    """Pictures are measured KNN_ROWS at a time (bounded memory); across chunk edges the answer is
+    the one the whole similarity matrix gives, a picture never its own neighbour when excluded."""
+    rng = np.random.default_rng(3)
+    feats = rng.standard_normal((unsure.KNN_ROWS * 2 + 37, 16)).astype(np.float32)
+    sample = unsure.normalized(feats)
+    got = unsure.knn_distance(sample, feats, 3, exclude_self=exclude_self)
+    sims = unsure.normalized(feats) @ sample.T
+    if exclude_self:
+        np.fill_diagonal(sims, -np.inf)
+    want = 1.0 - np.sort(sims, axis=1)[:, ::-1][:, 2]
+    assert np.allclose(got, want, atol=1e-6)
