@@ -46,7 +46,10 @@ class BadPicture(UserError):
 
 def is_litter(path: Path) -> bool:
     """Hidden files and operating-system droppings, ignored without a word."""
-    name = path.name
+    return is_litter_name(path.name)
+
+
+def is_litter_name(name: str) -> bool:
     return name.startswith(".") or name.lower() in OS_LITTER
 
 

@@ -186,7 +186,8 @@ def _sample_rows(labels: np.ndarray, limit: int, seed: int) -> np.ndarray:
     if len(labels) <= limit:
         return np.arange(len(labels))
     rng = np.random.default_rng(seed)
-    by_class = [rng.permutation(np.flatnonzero(labels == c)) for c in np.unique(labels)]
+    # sorted(set()), not np.unique: that imports numpy.ma (40 ms of a rerun) to ask if it is masked
+    by_class = [rng.permutation(np.flatnonzero(labels == c)) for c in sorted(set(labels.tolist()))]
     chosen, i = [], 0
     while len(chosen) < limit:
         for rows in by_class:
