@@ -11,6 +11,7 @@ import logging
 import os
 import pickle
 import random
+import struct
 import subprocess
 import sys
 
@@ -155,8 +156,8 @@ def test_the_reader_refuses_code_a_zip_file_and_damage_without_running_anything(
         def __reduce__(self):
             return (os.system, (f"touch {ran}",))
 
-    evil.write_bytes(pickle.dumps(torchfile.MAGIC) + pickle.dumps(torchfile.PROTOCOL)
-                     + pickle.dumps({"little_endian": True}) + pickle.dumps({"w": Evil()}) + pickle.dumps([]))
+    evil.write_bytes(pickle.dumps(torchfile.MAGIC, 2) + pickle.dumps(torchfile.PROTOCOL, 2)
+                     + pickle.dumps({"little_endian": True}, 2) + pickle.dumps({"w": Evil()}, 2) + pickle.dumps([], 2))
     with pytest.raises(torchfile.NotReadable, match="posix.system|os.system|refers to"):
         torchfile.read(evil)
     assert not ran.exists()
@@ -188,3 +189,70 @@ def test_weights_of_another_network_are_not_written_as_lite():
     resnet = {k: v for k, v in torch.nn.Linear(3, 2).state_dict().items()}
     with pytest.raises(lite_graph.NotLite):
         lite_graph.build({k: v.numpy() for k, v in resnet.items()}, 224)
+
+
+# Crafted files, written opcode by opcode (protocol 2, as torch's legacy writer), each small: the
+# reader must refuse them quickly with NotReadable, without building what they claim.
+def _op(x) -> bytes:
+    return pickle.dumps(x, protocol=2)[2:-1]
+
+
+def _global(module: str, name: str) -> bytes:
+    return b"c" + module.encode() + b"\n" + name.encode() + b"\n"
+
+
+def _tuple(*parts: bytes) -> bytes:
+    return b"(" + b"".join(parts) + b"t"
+
+
+def _storage(count: int = 4, key: str = "0") -> bytes:
+    return _tuple(_op("storage"), _global("torch", "FloatStorage"), _op(key), _op("cpu"), _op(count)) + b"Q"
+
+
+def _tensor(storage: bytes, shape: tuple, stride: tuple, offset: int = 0) -> bytes:
+    hooks = _global("collections", "OrderedDict") + b")R"
+    return _global("torch._utils", "_rebuild_tensor_v2") + _tuple(storage, _op(offset), _op(shape), _op(stride),
+                                                                   _op(False), hooks) + b"R"
+
+
+def _crafted(tmp_path, entries: bytes, count: int = 4, data: bytes | None = None, claimed: int | None = None):
+    head = pickle.dumps(torchfile.MAGIC, 2) + pickle.dumps(torchfile.PROTOCOL, 2) + pickle.dumps(
+        {"protocol_version": 1001, "little_endian": True, "type_sizes": {"short": 2, "int": 4, "long": 4}}, 2)
+    data = np.arange(count, dtype="<f4").tobytes() if data is None else data
+    body = b"\x80\x02}" + entries + b"." + pickle.dumps(["0"], 2)
+    path = tmp_path / "crafted.pth"
+    path.write_bytes(head + body + struct.pack("<q", count if claimed is None else claimed) + data)
+    return path
+
+
+def test_crafted_files_are_refused_without_building_what_they_claim(tmp_path):
+    good = _crafted(tmp_path, _op("w") + _tensor(_storage(), (2, 2), (2, 1)) + b"s")
+    assert np.array_equal(torchfile.read(good)["w"], np.arange(4, dtype=np.float32).reshape(2, 2))
+    attacks = {
+        "a stride-0 tensor: 1 GB from 4 bytes": _crafted(tmp_path, _op("w") + _tensor(_storage(1), (1 << 28,), (0,))
+                                                        + b"s", count=1),
+        "a stride of 2**70": _crafted(tmp_path, _op("w") + _tensor(_storage(), (1,), (1 << 70,)) + b"s"),
+        "a scalar before its storage": _crafted(tmp_path, _op("w") + _tensor(_storage(), (), (), offset=-3) + b"s"),
+        "200 views of one storage": _crafted(tmp_path, b"".join(_op(f"w{i}") + _tensor(_storage(), (4,), (1,)) + b"s"
+                                                                for i in range(200))),
+        "a storage claiming 2**31 numbers": _crafted(tmp_path, _op("w") + _tensor(_storage(1 << 31), (4,), (1,)) + b"s",
+                                                     count=1 << 31, data=b"\0" * 16),
+        "BUILD on a tensor": _crafted(tmp_path, _op("w") + _tensor(_storage(), (4,), (1,)) + b"}" + _op("array")
+                                      + _global("collections", "OrderedDict") + b"sb" + b"s"),
+        "a storage key that is a number": _crafted(tmp_path, _op("w") + _tensor(
+            _tuple(_op("storage"), _global("torch", "FloatStorage"), _op(0), _op("cpu"), _op(4)) + b"Q", (4,), (1,))
+            + b"s"),
+    }
+    for what, path in attacks.items():
+        with pytest.raises(torchfile.NotReadable):
+            torchfile.read(path)
+            pytest.fail(f"{what}: read")
+
+
+def test_weights_with_absurd_shapes_are_not_lite():
+    state = torchfile.read(weights.cached_file(catalogue.backbone("efficientnet_lite0")))
+    for key, value in (("_blocks.2._project_conv.weight", np.zeros((), np.float32)),
+                       ("_conv_stem.weight", np.zeros((32, 3, 3), np.float32)),
+                       ("_blocks.0._bn1.weight", np.zeros((7,), np.float32))):
+        with pytest.raises(lite_graph.NotLite):
+            lite_graph.build({**state, key: value}, 224)

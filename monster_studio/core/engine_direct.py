@@ -92,6 +92,10 @@ def make(spec: Backbone) -> Made | None:
         log.warning("The engine for %s cannot be written from %s (%s); exporting with torch.",
                     spec.display_name, path.name, exc)
         return None
+    except Exception as exc:  # noqa: BLE001 - whatever it is, the torch export is the way out
+        log.warning("The engine for %s could not be written from %s (%s: %s); exporting with torch.",
+                    spec.display_name, path.name, type(exc).__name__, exc)
+        return None
     return Made(data, rec["pictures"], rec["features"], lite_graph.imagenet_head(state), rec["recorded_with"])
 
 

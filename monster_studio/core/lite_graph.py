@@ -83,6 +83,15 @@ def _blocks(state: dict[str, np.ndarray]) -> int:
 def build(state: dict[str, np.ndarray], input_size: int) -> bytes:
     """The ONNX file (bytes) of the headless network: `pixels` (N, 3, S, S) normalized float32 with
     a dynamic batch, to `features` (N, C). Raises NotLite when the weights do not fit."""
+    try:
+        return _build(state, input_size)
+    except NotLite:
+        raise
+    except (IndexError, ValueError, KeyError, TypeError, AttributeError) as exc:  # shapes that fit nothing
+        raise NotLite(f"the weights' shapes do not fit ({type(exc).__name__}: {exc})") from exc
+
+
+def _build(state: dict[str, np.ndarray], input_size: int) -> bytes:
     g = _Graph(state)
     x, size = g.conv_bn("pixels", "_conv_stem", "_bn0", input_size, 2)
     x = g.relu6(x)
