@@ -256,3 +256,21 @@ def test_weights_with_absurd_shapes_are_not_lite():
                        ("_blocks.0._bn1.weight", np.zeros((7,), np.float32))):
         with pytest.raises(lite_graph.NotLite):
             lite_graph.build({**state, key: value}, 224)
+
+
+def test_an_engine_made_anew_removes_the_outdated_ones_of_its_model(tmp_path, monkeypatch):
+    """An engine of an earlier version (or weights file) of the same model is removed when the new
+    one is made; another model's engine and unrelated files are left alone."""
+    monkeypatch.setenv("MONSTER_STUDIO_CACHE", str(tmp_path / "cache"))
+    engines = engine.engines_dir()
+    engines.mkdir(parents=True)
+    old = [engines / f"efficientnet_lite0-0123456789ab{s}" for s in (".json", ".onnx", ".head.npz", ".refused.json")]
+    kept = [engines / "efficientnet_lite1-0123456789ab.onnx", engines / "efficientnet_lite0-notes.txt"]
+    for f in old + kept:
+        f.write_bytes(b"x")
+    spec = catalogue.backbone("efficientnet_lite0")
+    made = engine.prepare_direct(spec)
+    assert made is not None
+    assert not [f for f in old if f.exists()] and all(f.exists() for f in kept)
+    assert sorted(p.name for p in engines.glob("efficientnet_lite0-*")) == sorted(
+        [made.base.name + s for s in (".head.npz", ".json", ".onnx")] + ["efficientnet_lite0-notes.txt"])

@@ -42,6 +42,7 @@ import json
 import logging
 import os
 import random
+import re
 import threading
 import time
 import warnings
@@ -345,7 +346,20 @@ def _keep(base: Path, spec: Backbone, tmp: str, head: tuple[np.ndarray, np.ndarr
                "weights": list(weights_identity(spec)), "onnx_bytes": onnx_file.stat().st_size,
                "versions": _versions(), "made": time.time(), **about}
     files.write_bytes(_part(base, ".json"), json.dumps(sidecar).encode("utf-8"))  # last: it makes the rest count
+    _remove_outdated(base, spec)
     return sidecar
+
+
+def _remove_outdated(base: Path, spec: Backbone) -> None:
+    """Remove this starting model's engines made by an earlier version or from another weights file
+    (about 15 MB each): only the one just made can be used by this installation."""
+    own = re.compile(re.escape(spec.id) + r"-[0-9a-f]{12}\.")
+    for f in base.parent.glob(f"{spec.id}-*"):
+        if own.match(f.name) and not f.name.startswith(base.name + "."):
+            try:
+                f.unlink()
+            except OSError:
+                pass  # in use elsewhere, or read-only: it costs space, not a result
 
 
 def prepare_direct(spec: Backbone) -> OrtEngine | None:
