@@ -59,6 +59,22 @@ def test_entries_come_back_in_bulk_only_for_the_same_file(tmp_path):
     assert s.get_many([((b"/p/3", 1, 0), (103, 7))]) == {}
 
 
+def test_entries_come_back_into_the_rows_asked_for(tmp_path):
+    """get_into: row i of the array for keys[i] (keys unique), in any order asked, nothing for another version of a
+    file, the reasons of bad pictures by row, and invalid numbers in the store left for recomputing."""
+    s = store.FeatureStore(tmp_path / "f.sqlite3", 4)
+    assert s.put_many(rows(1200) + [((b"/p/bad", 0, 0), (1, 1), "damaged: cannot be decoded")])
+    s.db.write("UPDATE entries SET features = ? WHERE path = ?", [(np.full(4, np.nan, "<f4").tobytes(), b"/p/7")])
+    asked = [(k, ident) for k, ident, _ in reversed(rows(1200)) if k != (b"/p/3", 0, 0)] + [
+        ((b"/p/bad", 0, 0), (1, 1)), ((b"/p/3", 0, 0), (103, 8))]  # /p/3 changed since (another time)
+    out = np.full((len(asked), 4), -1.0, np.float32)
+    filled, bad = s.get_into(asked, out)
+    kept = [i for i in reversed(range(1200)) if i != 3]
+    assert filled.tolist() == [i != 7 for i in kept] + [False, False]
+    assert np.array_equal(out[:1199][filled[:1199], 0], np.array([i for i in kept if i != 7], np.float32))
+    assert bad == {1199: "damaged: cannot be decoded"} and (out[1200] == -1).all()
+
+
 def test_commits_are_durable_and_concurrent():
     s = features.FeatureCache(LITE0).store
     conn = s.db._open()

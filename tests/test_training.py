@@ -207,30 +207,65 @@ def test_passing_failures_are_not_remembered(sample_dir, tmp_path, monkeypatch):
     assert cache.get((damaged, 0)) == "damaged: cannot be decoded"
 
 
-def test_the_arrays_take_the_features_over_once(tmp_path):
-    """_split_arrays fills the training and check arrays from the gathered features and empties
-    the dict as it goes (the features are held once); with augmented views, the centre crops'
-    rows are the ones the check and the "not sure" calibration use."""
+def _gathered(items, values):
+    import numpy as np
+
+    from monster_studio.core import features
+
+    array = np.empty((len(items) + 2, 3), np.float32)  # rows past the items: never read
+    rows = {}
+    for i, it in enumerate(items):
+        if it in values:
+            array[i], rows[it] = values[it], i
+    return features.Features(array, rows)
+
+
+def test_the_arrays_are_the_gathered_features_own_rows(tmp_path):
+    """Without augmented views, _split_arrays returns rows of the gathered array itself (no copy),
+    closed up in place over a picture that could not be used; with augmented views, the centre
+    crops' rows are the ones the check and the "not sure" calibration use."""
     from types import SimpleNamespace
 
     import numpy as np
 
-    from monster_studio.core import memory, training
+    from monster_studio.core import training
 
     train = [SimpleNamespace(path=f"t{i}", label=i % 2) for i in range(5)]
     val = [SimpleNamespace(path=f"v{i}", label=1) for i in range(2)]
     ds = SimpleNamespace(train=train, val=val)
-    feats = {(p.path, v): np.full(3, 10 * j + v, np.float32) for j, p in enumerate(train) for v in (0, 1)}
-    feats.update({(p.path, 0): np.full(3, 100 + j, np.float32) for j, p in enumerate(val)})
-    del feats[("t3", 1)]  # an augmented view that could not be made
-    (tx, ty), (vx, vy), rows0 = training._split_arrays(ds, feats, 1, 3)
-    assert feats == {}
-    assert tx[:, 0].tolist() == [0, 1, 10, 11, 20, 21, 30, 40, 41] and ty.tolist() == [0, 0, 1, 1, 0, 0, 1, 0, 0]
-    assert vx[:, 0].tolist() == [100, 101] and vy.tolist() == [1, 1]
-    assert tx[rows0, 0].tolist() == [0, 10, 20, 30, 40]
-    seen = training._cached_seen(((tx, ty), (vx, vy), rows0), 1, ["v0", "v1"])
-    assert seen.train_feats[:, 0].tolist() == [0, 10, 20, 30, 40] and seen.train_labels.tolist() == [0, 1, 0, 1, 0]
-    import platform
+    items = [(p.path, 0) for p in train + val] + [(p.path, 1) for p in train]  # as training._fit asks
+    values = {(p.path, v): np.full(3, 10 * j + v, np.float32) for j, p in enumerate(train) for v in (0, 1)}
+    values.update({(p.path, 0): np.full(3, 100 + j, np.float32) for j, p in enumerate(val)})
 
-    if platform.libc_ver()[0] == "glibc":  # where freed memory can be handed back, it is asked to be
-        assert memory.give_back()
+    feats = _gathered(items, values)
+    (tx, ty), (vx, vy), rows0 = training._split_arrays(ds, feats, 0, 3)
+    assert np.shares_memory(tx, feats.array) and np.shares_memory(vx, feats.array)
+    assert tx[:, 0].tolist() == [0, 10, 20, 30, 40] and vx[:, 0].tolist() == [100, 101] and rows0.tolist() == [0, 1, 2, 3, 4]
+
+    del values[("t1", 0)]  # a picture that could not be decoded: the rows after it move up
+    feats = _gathered(items, values)
+    (tx, ty), (vx, vy), rows0 = training._split_arrays(ds, feats, 0, 3)
+    assert np.shares_memory(tx, feats.array)
+    assert tx[:, 0].tolist() == [0, 20, 30, 40] and ty.tolist() == [0, 0, 1, 0] and vx[:, 0].tolist() == [100, 101]
+
+    del values[("t3", 1)]  # an augmented view that could not be made
+    feats = _gathered(items, values)
+    (tx, ty), (vx, vy), rows0 = training._split_arrays(ds, feats, 1, 3)
+    assert tx[:, 0].tolist() == [0, 1, 20, 21, 30, 40, 41] and ty.tolist() == [0, 0, 0, 0, 1, 0, 0]
+    assert vx[:, 0].tolist() == [100, 101] and vy.tolist() == [1, 1]
+    assert tx[rows0, 0].tolist() == [0, 20, 30, 40]
+    seen = training._cached_seen(((tx, ty), (vx, vy), rows0), 1, ["v0", "v1"])
+    assert seen.train_feats[:, 0].tolist() == [0, 20, 30, 40] and seen.train_labels.tolist() == [0, 0, 1, 0]
+
+
+@pytest.mark.parametrize("n, left_out", [(10_000, [0, 1, 4095, 4096, 4097, 9999]), (9, [])])
+def test_closing_up_in_place_is_taking_the_rows(n, left_out):
+    import numpy as np
+
+    from monster_studio.core import training
+
+    array = np.arange(n * 2, dtype=np.float32).reshape(n, 2)
+    rows = np.setdiff1d(np.arange(n), left_out)
+    want = array[rows].copy()
+    got = training._close_up(array, rows)
+    assert np.shares_memory(got, array) and np.array_equal(got, want)

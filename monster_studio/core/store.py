@@ -335,6 +335,39 @@ class FeatureStore:
                         out[key] = row.astype(np.float32)  # a writable copy of its own
         return out
 
+    def get_into(self, keys: list[tuple[Key, Identity]], out: np.ndarray) -> tuple[np.ndarray, dict[int, str]]:
+        """`get_many` into the rows of `out` (row i for keys[i]), with no array per entry: returns
+        which rows were filled and {row: the reason that picture is not usable}."""
+        where = {k: i for i, (k, _) in enumerate(keys)}
+        filled = np.zeros(len(keys), bool)
+        bad: dict[int, str] = {}
+        for chunk in _chunks(sorted({k[0] for k in where})):
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.read(f"SELECT path, view, seed, size, mtime_ns, features, bad FROM entries "
+                                f"WHERE path IN ({marks})", tuple(chunk))
+            at: list[int] = []
+            numbers: list[bytes] = []
+            for path, view, seed, size, mtime, features, reason in rows:
+                i = where.get((bytes(path), view, seed))
+                if i is None or keys[i][1] != (size, mtime):
+                    continue
+                if features is not None and isinstance(features, bytes) and len(features) == 4 * self.width:
+                    at.append(i)
+                    numbers.append(features)
+                    continue
+                value = self._decode(features, reason)
+                if isinstance(value, str):
+                    bad[i] = value
+                elif value is not None:
+                    out[i], filled[i] = value, True
+            if at:  # the chunk's numbers checked at once, then written into their rows
+                block = np.frombuffer(b"".join(numbers), dtype="<f4").reshape(len(at), self.width)
+                finite = np.isfinite(block).all(axis=1)
+                rows_ok = np.asarray(at, np.int64)[finite]
+                out[rows_ok] = block[finite]
+                filled[rows_ok] = True
+        return filled, bad
+
     def put_many(self, entries: Iterable[tuple[Key, Identity, np.ndarray | str]]) -> bool:
         """Keep entries, in one durable transaction; entries with invalid numbers are not kept."""
         rows = []

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from monster_studio.core import catalogue, dataset, engine, evaluate, features, images, memory, predict, unsure, weights
+from monster_studio.core import catalogue, dataset, engine, evaluate, features, images, predict, unsure, weights
 from monster_studio.core import head as heads
 from monster_studio.core.catalogue import Backbone
 from monster_studio.core.device import pick
@@ -30,29 +30,48 @@ if TYPE_CHECKING:  # torch is imported only to fine-tune (or where a torch netwo
     from torch import nn
 
 
-GIVE_BACK_EVERY = 8192  # rows between two returns of freed memory (40 MB of Lite0 features; each costs ~40 ms at 50,000)
+COMPACT_ROWS = 4096  # rows moved at a time when a training's features are closed up in place
 
 
-def _split_arrays(ds: dataset.Dataset, feats: dict, augment: int, feature_size: int):
+def _split_arrays(ds: dataset.Dataset, feats: features.Features, augment: int, feature_size: int):
     """((train features, labels), (check features, labels)) as float32 / int64 arrays, and the rows of
-    the training array that hold each training picture's centre crop (view 0). `feats` is emptied
-    as the arrays fill: the features are held once, not twice (13.5 KB a picture at 50,000 before)."""
-    def arrays(pictures, views, rows0: list | None = None):
-        wanted = [(p, v) for p in pictures for v in views if (p.path, v) in feats]
-        x = np.empty((len(wanted), feature_size), np.float32)  # its pages are taken as rows are written
-        for i, (p, v) in enumerate(wanted):
-            x[i] = feats.pop((p.path, v))
-            if rows0 is not None and v == 0:
-                rows0.append(i)
-            if i % GIVE_BACK_EVERY == GIVE_BACK_EVERY - 1:
-                memory.give_back()  # what the popped features held, before more rows are written
-        memory.give_back()
-        return x, np.asarray([p.label for p, _ in wanted], np.int64)
-
+    the training array that hold each training picture's centre crop (view 0). Without augmented
+    views these are the rows of `feats`' own array, closed up in place over the pictures that could
+    not be used (so `feats` is used up): the features are held once, never copied (13.5 KB a
+    picture at 50,000 when they were held twice)."""
+    train = [p for p in ds.train if (p.path, 0) in feats]
+    val = [p for p in ds.val if (p.path, 0) in feats]
+    if augment == 0:
+        rows = np.fromiter((feats.rows[(p.path, 0)] for p in train + val), np.int64, len(train) + len(val))
+        if len(rows) and (np.diff(rows) > 0).all():  # the items' own order: train, then check pictures
+            x = _close_up(feats.array, rows)
+            return ((x[:len(train)], _labels(train)), (x[len(train):], _labels(val)),
+                    np.arange(len(train), dtype=np.int64))
     rows0: list[int] = []
-    train = arrays(ds.train, range(augment + 1), rows0)
-    val = arrays(ds.val, [0])
-    return train, val, np.asarray(rows0, np.int64)
+    wanted = [(p, v) for p in train for v in range(augment + 1) if (p.path, v) in feats]
+    x = np.empty((len(wanted), feature_size), np.float32)
+    for i, (p, v) in enumerate(wanted):
+        x[i] = feats[(p.path, v)]
+        if v == 0:
+            rows0.append(i)
+    vx = np.stack([feats[(p.path, 0)] for p in val]) if val else np.empty((0, feature_size), np.float32)
+    return (x, _labels([p for p, _ in wanted])), (vx, _labels(val)), np.asarray(rows0, np.int64)
+
+
+def _labels(pictures) -> np.ndarray:
+    return np.asarray([p.label for p in pictures], np.int64)
+
+
+def _close_up(array: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """array[rows] in the first len(rows) rows of `array` itself (rows increasing), a block at a
+    time: no second array of all of them. Row j only ever takes a row at or after it, and a block's
+    rows are read before they are written."""
+    if len(rows) == len(array) or rows[-1] == len(rows) - 1:
+        return array[:len(rows)]  # nothing left out before the last one: already in place
+    for start in range(0, len(rows), COMPACT_ROWS):
+        block = rows[start:start + COMPACT_ROWS]
+        array[start:start + len(block)] = array[block]
+    return array[:len(rows)]
 
 
 def _center(pre: images.Preprocess, img):
@@ -270,32 +289,34 @@ def _fit(data_dir, s: TrainSettings, cancel: Cancel | None) -> Iterator:
         bias = new_head.bias.detach().float().cpu().numpy()
     else:
         seen = _cached_seen(split, s.augment, val_paths)
-    val_loss, val_acc = heads.loss_and_accuracy(seen.val_feats @ weight.T + bias, seen.val_labels)
-    metrics = {"val_accuracy": val_acc, "val_loss": val_loss, "best_epoch": best_epoch,
-               "finetune_best_epoch": finetune_epoch, "head_val_accuracy": head_accuracy,
-               "finetune_seconds": finetune_seconds, "n_train": len(ds.train), "n_val": len(ds.val),
-               "classes": list(ds.classes), "counts": counts}
-    if s.finetune:
-        model = TrainedModel.from_network(net, spec, ds.classes, True, metrics, s.to_dict())
-    else:
-        model = TrainedModel(spec.id, list(ds.classes), spec.preprocess, trained.state(),
-                             metrics=metrics, settings=s.to_dict())
-        if net is not None:  # keep the loaded network so "Try it" needs no second load
-            from monster_studio.core import backbones
+    # One BLAS thread for what follows too: a second one would cost its 48 MB buffer (head.one_blas_thread).
+    with heads.one_blas_thread():
+        val_loss, val_acc = heads.loss_and_accuracy(seen.val_feats @ weight.T + bias, seen.val_labels)
+        metrics = {"val_accuracy": val_acc, "val_loss": val_loss, "best_epoch": best_epoch,
+                   "finetune_best_epoch": finetune_epoch, "head_val_accuracy": head_accuracy,
+                   "finetune_seconds": finetune_seconds, "n_train": len(ds.train), "n_val": len(ds.val),
+                   "classes": list(ds.classes), "counts": counts}
+        if s.finetune:
+            model = TrainedModel.from_network(net, spec, ds.classes, True, metrics, s.to_dict())
+        else:
+            model = TrainedModel(spec.id, list(ds.classes), spec.preprocess, trained.state(),
+                                 metrics=metrics, settings=s.to_dict())
+            if net is not None:  # keep the loaded network so "Try it" needs no second load
+                from monster_studio.core import backbones
 
-            new_head = backbones.replace_head(net, spec, len(ds.classes))
-            new_head.load_state_dict(model.torch_head())
-            model._net = net.cpu().eval()
-    model.unsure = unsure.calibrate(seen.train_feats, seen.train_labels, seen.val_feats,
-                                    engine.softmax(seen.val_feats @ weight.T + bias),
-                                    engine.softmax(seen.train_feats @ weight.T + bias), s.seed)
-    # The check pictures' evaluation, made by the code that classifies any picture (so it shows
-    # what `classify` would say of them, "not sure" included).
-    answered = predict.answers(model, seen.val_paths, seen.val_feats, weight, bias, top_k=min(3, len(ds.classes)))
-    checked = evaluate.from_predictions(ds.classes, [ds.classes[y] for y in seen.val_labels], answered,
-                                        folder=str(ds.root))
-    metrics.update(per_class=checked.per_class, confusion=checked.confusion, macro_f1=checked.macro_f1,
-                   unsure=_unsure_figures(model.unsure))
+                new_head = backbones.replace_head(net, spec, len(ds.classes))
+                new_head.load_state_dict(model.torch_head())
+                model._net = net.cpu().eval()
+        model.unsure = unsure.calibrate(seen.train_feats, seen.train_labels, seen.val_feats,
+                                        engine.softmax(seen.val_feats @ weight.T + bias),
+                                        engine.softmax(seen.train_feats @ weight.T + bias), s.seed)
+        # The check pictures' evaluation, made by the code that classifies any picture (so it shows
+        # what `classify` would say of them, "not sure" included).
+        answered = predict.answers(model, seen.val_paths, seen.val_feats, weight, bias, top_k=min(3, len(ds.classes)))
+        checked = evaluate.from_predictions(ds.classes, [ds.classes[y] for y in seen.val_labels], answered,
+                                            folder=str(ds.root))
+        metrics.update(per_class=checked.per_class, confusion=checked.confusion, macro_f1=checked.macro_f1,
+                       unsure=_unsure_figures(model.unsure))
     yield Finished(model, metrics, list(ds.skipped), time.perf_counter() - t0, checked)
 
 
