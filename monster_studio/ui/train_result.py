@@ -152,13 +152,18 @@ class TrainResult(QWidget):
             self.split.setSizes([total - summary, summary])
 
     def _steps(self, summary, steps: list) -> None:
-        """Run `steps` one after the other, STEP_MS apart, while `summary` is the result shown."""
+        """Run `steps` one after the other, while `summary` is the result shown: each STEP_MS after
+        the window has done what the one before asked of it (its layout and repaint come after it
+        returns; counted from the call, a step that took 35 ms with them left no moment between)."""
         def run() -> None:
             if summary is self._shown and steps:
                 steps.pop(0)()
                 if steps:
-                    QTimer.singleShot(STEP_MS, self, run)  # dropped if this widget is gone
-        QTimer.singleShot(STEP_MS, self, run)
+                    after_the_window(run)
+
+        def after_the_window(fn) -> None:  # a 0 ms timer runs once the events posted before it are done
+            QTimer.singleShot(0, self, lambda: QTimer.singleShot(STEP_MS, self, fn))  # dropped if this widget is gone
+        after_the_window(run)
 
     def add_tab(self, widget: QWidget, title: str) -> int:
         return self.tabs.addTab(widget, title)
@@ -181,9 +186,10 @@ class TrainResult(QWidget):
             self.plot.flush()
             self.summary.setText(summary_html(t.summary))
             # The room for the summary, then the grid, the figures and the mistakes, each STEP_MS
-            # after the one before has ended, so that the window draws (and answers) in between:
-            # done at once, the end of a training held the window for 60 to 120 ms (the splitter's
-            # new sizes alone redraw the plot). Timers of 0 ms would all run before a repaint.
+            # after the window has done what the one before asked of it, so that it draws (and
+            # answers) in between: done at once, the end of a training held the window for 60 to
+            # 120 ms (the splitter's new sizes alone redraw the plot). Timers of 0 ms would all run
+            # before a repaint.
             self._steps(t.summary, [self._fit_summary, lambda shown=t.summary: self.where.show_evaluation(
                 shown.evaluation, model_keys.TRAINED)])
         elif t.outcome in ("stopped", "error", "nothing"):
