@@ -201,3 +201,18 @@ def test_knn_distance_in_chunks_is_the_whole_matrix_s(exclude_self):
         np.fill_diagonal(sims, -np.inf)
     want = 1.0 - np.sort(sims, axis=1)[:, ::-1][:, 2]
     assert np.allclose(got, want, atol=1e-6)
+
+
+def test_a_training_judges_its_check_pictures_on_the_distances_its_calibration_measured():
+    """The check pictures' distances are measured once, by the calibration; judged with them, the
+    answers are the ones measuring them again gives."""
+    rng = np.random.default_rng(5)
+    feats = rng.standard_normal((300, 16)).astype(np.float32)
+    labels = np.arange(300) % 3
+    check = rng.standard_normal((40, 16)).astype(np.float32) + 0.5
+    probs = np.abs(rng.standard_normal((40, 3))).astype(np.float32)
+    probs /= probs.sum(axis=1, keepdims=True)
+    cal = unsure.calibrate(feats, labels, check, probs)
+    assert cal.calibrated_on == "check pictures" and len(cal.distances) == 40
+    model = SimpleNamespace(unsure=cal, classes=["a", "b", "c"])
+    assert unsure.judge(model, check, probs, distances=cal.distances) == unsure.judge(model, check, probs)

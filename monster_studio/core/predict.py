@@ -72,16 +72,19 @@ def _batch(model: TrainedModel, device) -> int:
 
 
 def answers(model: TrainedModel, paths: list, feats: np.ndarray, weight: np.ndarray, bias: np.ndarray,
-            top_k: int = 3, sure_share: float | None = None) -> list:
+            top_k: int = 3, sure_share: float | None = None, distances: np.ndarray | None = None) -> list:
     """Predictions (or a Skipped for an answer that is not a number) from features: the head, the
-    probabilities, the best `top_k`, and whether the model is sure (core.unsure)."""
+    probabilities, the best `top_k`, and whether the model is sure (core.unsure). `distances`: the
+    rows' distances to the model's training pictures, when known already (unsure.judge)."""
     probs = engine.softmax(feats @ weight.T + bias)
     finite = np.isfinite(probs).all(axis=1)
     k = max(1, min(top_k, len(model.classes)))
     order = np.argsort(-probs, axis=1, kind="stable")[:, :k]
     everything = bool(finite.all())  # the usual case: no copy of the features (50 MB at 10,000 pictures)
+    if distances is not None and not everything:
+        distances = distances[finite]
     judged = unsure.judge(model, feats if everything else feats[finite], probs if everything else probs[finite],
-                          sure_share)
+                          sure_share, distances)
     judged_at = iter(judged)
     out = []
     for path, ok, p, ix in zip(paths, finite, probs, order):

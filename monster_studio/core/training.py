@@ -312,7 +312,11 @@ def _fit(data_dir, s: TrainSettings, cancel: Cancel | None) -> Iterator:
                                         engine.softmax(seen.train_feats @ weight.T + bias), s.seed)
         # The check pictures' evaluation, made by the code that classifies any picture (so it shows
         # what `classify` would say of them, "not sure" included).
-        answered = predict.answers(model, seen.val_paths, seen.val_feats, weight, bias, top_k=min(3, len(ds.classes)))
+        cal = model.unsure  # calibrated on the check pictures: their distances are measured already
+        known = cal.distances if cal is not None and cal.calibrated_on == "check pictures" \
+            and len(cal.distances) == len(seen.val_feats) else None
+        answered = predict.answers(model, seen.val_paths, seen.val_feats, weight, bias, top_k=min(3, len(ds.classes)),
+                                   distances=known)
         checked = evaluate.from_predictions(ds.classes, [ds.classes[y] for y in seen.val_labels], answered,
                                             folder=str(ds.root))
         metrics.update(per_class=checked.per_class, confusion=checked.confusion, macro_f1=checked.macro_f1,

@@ -123,9 +123,12 @@ class Calibration:
         far = np.sort(passing)[::-1]
         return float(far[min(left, len(far) - 1)]), floor
 
-    def judge(self, feats: np.ndarray, probs: np.ndarray, classes, sure_share: float | None = None):
+    def judge(self, feats: np.ndarray, probs: np.ndarray, classes, sure_share: float | None = None,
+              distances: np.ndarray | None = None):
+        """(unsure, reason) per row. `distances`: the rows' k-th neighbour distances when known
+        already (a training's check pictures: the calibration measured them), else measured here."""
         far_limit, torn_limit = self.limits(sure_share)
-        dist = knn_distance(self.sample, feats, self.k)
+        dist = knn_distance(self.sample, feats, self.k) if distances is None else distances
         gap = margins(probs) if probs.shape[1] > 1 else np.ones(len(probs), np.float32)
         out = []
         for d, g, p in zip(dist, gap, probs):
@@ -226,10 +229,11 @@ def calibrate(train_feats: np.ndarray, train_labels: np.ndarray, check_feats: np
     return Calibration(sample, dist.astype(np.float32), gap.astype(np.float32), k, on)
 
 
-def judge(model, feats: np.ndarray, probs: np.ndarray, sure_share: float | None = None) -> list[tuple[bool, str]]:
+def judge(model, feats: np.ndarray, probs: np.ndarray, sure_share: float | None = None,
+          distances: np.ndarray | None = None) -> list[tuple[bool, str]]:
     """(unsure, reason) for each row of features and probabilities. A model without a calibration
-    (an older file, ImageNet mode) is always sure."""
+    (an older file, ImageNet mode) is always sure. `distances`: see Calibration.judge."""
     calibration = getattr(model, "unsure", None)
     if calibration is None or not len(feats):
         return [(False, "")] * len(feats)
-    return calibration.judge(feats, probs, model.classes, sure_share)
+    return calibration.judge(feats, probs, model.classes, sure_share, distances)
