@@ -277,3 +277,15 @@ def test_the_scan_opens_no_file_it_has_already_checked(tmp_path, monkeypatch):
     opened.clear()
     dataset.scan(folder, remember=False)
     assert len(opened) == 11
+
+
+def test_a_picture_that_could_not_be_decoded_is_told_by_the_store_not_decoded_again(tmp_path, monkeypatch):
+    good = pictures(tmp_path / "pics", 3)
+    broken = tmp_path / "pics" / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 40)
+    items = [(p, 0) for p in good + [broken]]
+    feats, bad, from_store = gather(items)
+    assert from_store == 0 and len(feats) == 3 and list(bad) == [broken]
+    monkeypatch.setattr(features, "decode", lambda *a: pytest.fail("a picture was decoded again"))
+    feats, bad2, from_store = gather(items)
+    assert from_store == 4 and len(feats) == 3 and bad2 == bad

@@ -12,8 +12,9 @@ weights without torch (core.engine_direct: 0.4 s instead of 7 to 10 s of importi
 and exporting), and checked against PyTorch's features recorded for that weights file; every other
 one is exported with torch.onnx and checked against a live PyTorch pass. An engine is kept only if
 it matches PyTorch within 1e-4 on a fixed batch of pictures; otherwise a note says why (in the log
-and on disk) and PyTorch is used, without trying again until torch or onnxruntime change. A run that finds the engine ready imports no torch at all (nor torchvision or
-timm): torch is imported here only where a torch network runs.
+and on disk) and PyTorch is used, without trying again until torch or onnxruntime change. A run
+that finds the engine ready imports no torch at all (nor torchvision or timm): torch is imported
+here only where a torch network runs.
 
 `TorchEmbedder` runs the headless network in PyTorch (channels_last, inference mode) on any
 device; it is what CUDA/MPS, a fine-tuned model and the heatmaps use.

@@ -102,7 +102,8 @@ class FeatureCache:
             asked.append((self.key(it), ident))
             rows.append(i)
         if len(rows) == len(items):
-            return self.store.get_into(asked, out)[0], bad
+            filled, known_bad = self.store.get_into(asked, out)
+            return filled, {**bad, **known_bad}
         part = np.empty((len(rows), out.shape[1]), out.dtype)
         filled_part, bad_part = self.store.get_into(asked, part)
         filled = np.zeros(len(items), bool)
