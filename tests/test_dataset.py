@@ -245,8 +245,8 @@ def test_the_scan_keeps_each_usable_pictures_identity(sample_dir, tmp_path, monk
     monkeypatch.setenv("MONSTER_STUDIO_CACHE", str(tmp_path / "cache"))
     ds = ds_mod.scan(sample_dir)
     pictures = ds.train + ds.val
-    assert set(ds.identities) == {p.path for p in pictures}
-    some = pictures[0].path
+    assert set(ds.identities) == {p.file for p in pictures}
+    some = pictures[0].file
     st = os.stat(some)
     assert ds.identities[some] == (st.st_size, st.st_mtime_ns)
     again = ds_mod.scan(sample_dir)  # the second scan (verdicts from the record) keeps them too

@@ -75,6 +75,24 @@ def test_entries_come_back_into_the_rows_asked_for(tmp_path):
     assert bad == {1199: "damaged: cannot be decoded"} and (out[1200] == -1).all()
 
 
+def test_the_cache_fills_the_rows_block_by_block(tmp_path):
+    """FeatureCache.get_into asks the store a block at a time: rows past the first block, a file
+    that cannot be looked at in the middle of a block, augmented views beside centre crops in one
+    block, and a view the store does not hold each come back in their own row, or not at all."""
+    cache = features.FeatureCache(LITE0, seed=5, root=tmp_path)
+    files = [f"/nowhere/p{i}.png" for i in range(store.CHUNK + 37)]
+    idents = {f: (i + 1, 7) for i, f in enumerate(files)}
+    cache.put_many([((f, v), idents[f], np.full(1280, 10 * i + v, np.float32)) for i, f in enumerate(files) for v in (0, 2)])
+    items = ([(f, 0) for f in files[:300]] + [("/nowhere/never-scanned.png", 0)] + [(f, 0) for f in files[300:]]
+             + [(f, 2) for f in files[::7]] + [(files[1], 1)])
+    out = np.full((len(items), 1280), -1, np.float32)
+    filled, bad = cache.get_into(items, out, idents)
+    want = [10 * files.index(f) + v for f, v in items if f in idents and v != 1]
+    assert filled.tolist() == [f in idents and v != 1 for f, v in items]
+    assert out[filled, 0].tolist() == want and (out[~filled] == -1).all()
+    assert list(bad) == [300] and bad[300].startswith("cannot be read")
+
+
 def test_commits_are_durable_and_concurrent():
     s = features.FeatureCache(LITE0).store
     conn = s.db._open()

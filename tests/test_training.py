@@ -3,6 +3,7 @@ reproducibility, augmentation, cancel, fine-tuning, prediction."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -193,9 +194,9 @@ def test_passing_failures_are_not_remembered(sample_dir, tmp_path, monkeypatch):
     real = features.decode
 
     def decode(item, spec, seed):
-        if item[0] == locked:
+        if Path(item[0]) == locked:  # the items hold the text of the path the scan read
             raise images.BadPicture("cannot be read (permission denied)", transient=True)
-        if item[0] == damaged:
+        if Path(item[0]) == damaged:
             raise images.BadPicture("damaged: cannot be decoded")
         return real(item, spec, seed)
 
@@ -230,12 +231,12 @@ def test_the_arrays_are_the_gathered_features_own_rows(tmp_path):
 
     from monster_studio.core import training
 
-    train = [SimpleNamespace(path=f"t{i}", label=i % 2) for i in range(5)]
-    val = [SimpleNamespace(path=f"v{i}", label=1) for i in range(2)]
+    train = [SimpleNamespace(file=f"t{i}", label=i % 2) for i in range(5)]
+    val = [SimpleNamespace(file=f"v{i}", label=1) for i in range(2)]
     ds = SimpleNamespace(train=train, val=val)
-    items = [(p.path, 0) for p in train + val] + [(p.path, 1) for p in train]  # as training._fit asks
-    values = {(p.path, v): np.full(3, 10 * j + v, np.float32) for j, p in enumerate(train) for v in (0, 1)}
-    values.update({(p.path, 0): np.full(3, 100 + j, np.float32) for j, p in enumerate(val)})
+    items = [(p.file, 0) for p in train + val] + [(p.file, 1) for p in train]  # as training._fit asks
+    values = {(p.file, v): np.full(3, 10 * j + v, np.float32) for j, p in enumerate(train) for v in (0, 1)}
+    values.update({(p.file, 0): np.full(3, 100 + j, np.float32) for j, p in enumerate(val)})
 
     feats = _gathered(items, values)
     (tx, ty), (vx, vy), rows0 = training._split_arrays(ds, feats, 0, 3)

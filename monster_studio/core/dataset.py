@@ -32,10 +32,21 @@ class DatasetError(UserError):
     kind = "dataset"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Picture:
-    path: Path
+    """One usable picture and its class. The path is kept as the text the scan read: 50,000
+    pathlib paths held 0.4 KB a picture more than their text (its parts, its string, its hash)."""
+
+    file: str
     label: int
+
+    def __init__(self, path: str | os.PathLike, label: int) -> None:
+        object.__setattr__(self, "file", os.fspath(path))
+        object.__setattr__(self, "label", label)
+
+    @property
+    def path(self) -> Path:
+        return Path(self.file)
 
 
 @dataclass
@@ -48,8 +59,9 @@ class Dataset:
     split_given: bool = False
     split_names: tuple[str, str] = ("", "")  # the folders of a split given, e.g. ("train", "test")
     inside: str = ""  # the inner folder that holds the classes ("train", "photos"), when not the root
-    # Each usable picture's (size, modification time) as the scan saw it: the feature store's check
-    # that a file is the one it looked at before, without a second stat of every file.
+    # Each usable picture's (size, modification time) as the scan saw it, by Picture.file: the
+    # feature store's check that a file is the one it looked at before, without a second stat of
+    # every file.
     identities: dict = field(default_factory=dict, repr=False, compare=False)
 
     def counts(self) -> dict[str, int]:
@@ -88,12 +100,13 @@ class Dataset:
         """A few pictures of one class, for thumbnails."""
         return [p.path for p in self.train + self.val if p.label == label][:k]
 
-    def drop(self, bad: dict[Path, str]) -> None:
-        """Remove pictures that failed to decode later on, and report them."""
+    def drop(self, bad: dict[str, str]) -> None:
+        """Remove pictures that failed to decode later on ({Picture.file: reason}), and report them."""
         if not bad:
             return
-        self.train = [p for p in self.train if p.path not in bad]
-        self.val = [p for p in self.val if p.path not in bad]
+        bad = {os.fspath(f): r for f, r in bad.items()}
+        self.train = [p for p in self.train if p.file not in bad]
+        self.val = [p for p in self.val if p.file not in bad]
         known = {s.path for s in self.skipped}
         self.skipped += [Skipped(str(p), r) for p, r in bad.items() if str(p) not in known]
 
@@ -130,13 +143,18 @@ def files_under(folder: Path, unreadable: list[Skipped] | None = None, cancel: C
     """Every file below `folder`, in order, hidden folders left out. Folders that cannot be read,
     links to a folder already included (followed once) and folders nested absurdly deep are
     reported in `unreadable` rather than passed over in silence."""
+    return [Path(f) for f in file_names_under(folder, unreadable, cancel)]
+
+
+def file_names_under(folder: Path, unreadable: list[Skipped] | None = None, cancel: Cancel | None = None) -> list[str]:
+    """`files_under` as text (what a scan of a big folder keeps)."""
     from monster_studio.core.errors import os_error_words
 
     def report(path, reason: str) -> None:
         if unreadable is not None:
             unreadable.append(Skipped(str(path), reason))
 
-    out: list[Path] = []
+    out: list[str] = []
     seen = {os.path.realpath(folder)}
     stack = [(Path(folder), 0)]
     while stack:
@@ -158,7 +176,7 @@ def files_under(folder: Path, unreadable: list[Skipped] | None = None, cancel: C
             except OSError:
                 is_dir = False
             if not is_dir:
-                out.append(Path(e.path))
+                out.append(e.path)
                 continue
             real = os.path.realpath(e.path)
             if real in seen:
@@ -196,12 +214,12 @@ class _Checker:
     def __init__(self, total: int, cancel: Cancel | None, known: CheckedFiles | None = None) -> None:
         self.total, self.done, self.cancel, self.known = total, 0, cancel, known
         self.skipped: list[Skipped] = []
-        self.identities: dict[Path, tuple[int, int]] = {}  # usable files: (size, mtime_ns) when checked
+        self.identities: dict[str, tuple[int, int]] = {}  # usable files: (size, mtime_ns) when checked
 
-    def usable(self, files: list[Path]) -> Iterator[Progress]:
-        verdicts, idents = (self.known.verdicts([f for f in files if not images.is_litter(f)])
-                            if self.known is not None else ({}, {}))
-        checked: dict[Path, tuple] = {}
+    def usable(self, files: list[str]) -> Iterator[Progress]:
+        files = [f for f in files if not images.is_litter_name(os.path.basename(f))]
+        verdicts, idents = self.known.verdicts(files) if self.known is not None else ({}, {})
+        checked: dict[str, tuple] = {}
         good = []
         for f in files:
             if self.cancel is not None:
@@ -209,8 +227,6 @@ class _Checker:
             self.done += 1
             if self.done % 50 == 0:
                 yield Progress("scan", self.done, self.total, "files")
-            if images.is_litter(f):
-                continue
             if f in verdicts:
                 reason = verdicts[f]
                 if reason is None:
@@ -219,7 +235,7 @@ class _Checker:
                     self.skipped.append(Skipped(str(f), reason))
                 continue
             try:
-                images.probe(f)
+                images.probe(Path(f))
             except images.BadPicture as exc:
                 self.skipped.append(Skipped(str(f), str(exc)))
                 if not exc.transient and f in idents:
@@ -245,10 +261,10 @@ def find_split(root: Path) -> tuple[Path, Path] | None:
     return None
 
 
-def _class_folders(top: Path, cancel: Cancel | None) -> tuple[dict[str, list[Path]], list[Skipped]]:
+def _class_folders(top: Path, cancel: Cancel | None) -> tuple[dict[str, list[str]], list[Skipped]]:
     """Every file under each class folder; loose files beside them, and unreadable folders, are reported."""
     reported: list[Skipped] = []
-    files = {d.name: files_under(d, reported, cancel) for d in subfolders(top, reported)}
+    files = {d.name: file_names_under(d, reported, cancel) for d in subfolders(top, reported)}
     reported += [Skipped(str(f), "not inside a class folder (put it in one subfolder per kind)")
                  for f in sorted(top.iterdir()) if f.is_file() and not images.is_litter(f)]
     return files, reported
@@ -279,7 +295,7 @@ def scan_steps(root: str | os.PathLike, val_split: float = 0.2, seed: int = 0,
     total = sum(len(fs) for files, _ in listed for fs in files.values())
     checker = _Checker(total, cancel, CheckedFiles() if remember else None)
     yield Progress("scan", 0, total, "files")
-    found: list[dict[str, list[Path]]] = []
+    found: list[dict[str, list[str]]] = []
     try:
         for files, stray in listed:
             checker.skipped += stray

@@ -194,7 +194,7 @@ def check_steps(folder, backbone: str = catalogue.DEFAULT_BACKBONE, *, val_split
     parts = ["train"] * len(ds.train) + ["val"] * len(ds.val)
     paths = [str(p.path) for p in pictures]
     labels = np.array([p.label for p in pictures], dtype=np.int64)
-    x = np.stack([feats[(p.path, 0)] for p in pictures]).astype(np.float32)
+    x = np.stack([feats[(p.file, 0)] for p in pictures]).astype(np.float32)
     x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
 
     yield Phase("hash", "Looking for copies")
@@ -236,9 +236,9 @@ def _features(ds: dataset.Dataset, spec, device, cancel, seed) -> Iterator:
         yield Phase("features", "Looking at each picture once (features)")
         return net
 
-    items = [(p.path, 0) for p in ds.train + ds.val]
+    items = [(p.file, 0) for p in ds.train + ds.val]
     cache = features.FeatureCache(spec, seed)
-    feats, bad, _net = yield from features.gather(load, spec, items, cache, device, cancel, seed)
+    feats, bad, _net = yield from features.gather(load, spec, items, cache, device, cancel, seed, ds.identities)
     ds.drop(bad)
     counts = ds.counts()
     if sum(1 for n in counts.values() if n) < dataset.MIN_CLASSES:

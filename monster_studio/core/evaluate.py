@@ -37,7 +37,7 @@ class EvaluationError(UserError):
     kind = "dataset"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Row:
     """One picture's answer beside its true class. `true` is the class folder's name; for a
     picture of a kind the model does not know it is that folder's name, not one of its classes."""

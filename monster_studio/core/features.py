@@ -23,7 +23,7 @@ from monster_studio.core import engine, images, store
 from monster_studio.core.catalogue import Backbone
 from monster_studio.core.events import Cancel, Phase, Progress
 
-Item = tuple[Path, int]  # (picture, view): view 0 is the centre crop, view N >= 1 an augmented one
+Item = tuple[str | Path, int]  # (picture, view): view 0 is the centre crop, view N >= 1 an augmented one
 FEATURES_TEXT = "Looking at each picture once (features)"
 
 
@@ -88,28 +88,36 @@ class FeatureCache:
     def get_into(self, items: list[Item], out: np.ndarray, identities: dict | None = None) \
             -> tuple[np.ndarray, dict[int, str]]:
         """`get_many` into the rows of `out` (row i for items[i]): which rows were filled, and
-        {row: the reason that picture is not usable}."""
-        bad: dict[int, str] = {}
-        asked: list[tuple[store.Key, store.Identity]] = []
-        rows: list[int] = []
-        known = identities or {}
-        for i, it in enumerate(items):
-            try:
-                ident = known.get(it[0]) or store.identity(it[0])
-            except OSError as exc:
-                bad[i] = f"cannot be read ({exc.strerror or exc})"
-                continue
-            asked.append((self.key(it), ident))
-            rows.append(i)
-        if len(rows) == len(items):
-            filled, known_bad = self.store.get_into(asked, out)
-            return filled, {**bad, **known_bad}
-        part = np.empty((len(rows), out.shape[1]), out.dtype)
-        filled_part, bad_part = self.store.get_into(asked, part)
+        {row: the reason that picture is not usable}. Asked a block at a time: the keys of all
+        50,000 pictures at once held 0.3 KB a picture more while the features were read."""
         filled = np.zeros(len(items), bool)
-        for j in np.flatnonzero(filled_part):
-            out[rows[j]], filled[rows[j]] = part[j], True
-        bad.update({rows[j]: reason for j, reason in bad_part.items()})
+        bad: dict[int, str] = {}
+        known = identities or {}
+        for start in range(0, len(items), store.CHUNK):
+            asked: list[tuple[store.Key, store.Identity]] = []
+            rows: list[int] = []
+            for i in range(start, min(start + store.CHUNK, len(items))):
+                it = items[i]
+                try:
+                    ident = known.get(it[0]) or store.identity(it[0])
+                except OSError as exc:
+                    bad[i] = f"cannot be read ({exc.strerror or exc})"
+                    continue
+                asked.append((self.key(it), ident))
+                rows.append(i)
+            if not rows:
+                continue
+            first, last = rows[0], rows[-1] + 1
+            if last - first == len(rows):  # every item of the block: straight into its rows
+                got, got_bad = self.store.get_into(asked, out[first:last])
+                filled[first:last] = got
+                bad.update({first + j: reason for j, reason in got_bad.items()})
+                continue
+            part = np.empty((len(rows), out.shape[1]), out.dtype)
+            got, got_bad = self.store.get_into(asked, part)
+            at = np.asarray(rows, np.int64)
+            out[at[got]], filled[at[got]] = part[got], True
+            bad.update({rows[j]: reason for j, reason in got_bad.items()})
         return filled, bad
 
     def get(self, item: Item) -> np.ndarray | str | None:

@@ -20,7 +20,7 @@ from monster_studio.core.model import TrainedModel
 NOT_FINITE = "the model gave no usable answer (invalid numbers): its file may be damaged"
 
 
-@dataclass
+@dataclass(slots=True)  # no dict per answer: a training answers every one of its check pictures
 class Prediction:
     path: str
     top: list[tuple[str, float]]  # (label, probability), best first

@@ -341,10 +341,17 @@ class FeatureStore:
         where = {k: i for i, (k, _) in enumerate(keys)}
         filled = np.zeros(len(keys), bool)
         bad: dict[int, str] = {}
+        # Only the views and seeds asked for: a block of augmented views does not read the centre
+        # crops of the same files too (nor a block of centre crops their augmented views).
+        views, seeds = sorted({k[1] for k in where}), sorted({k[2] for k in where})
+        narrow, also = "", ()
+        if len(views) + len(seeds) <= CHUNK:
+            narrow = f" AND view IN ({','.join('?' * len(views))}) AND seed IN ({','.join('?' * len(seeds))})"
+            also = (*views, *seeds)
         for chunk in _chunks(sorted({k[0] for k in where})):
             marks = ",".join("?" * len(chunk))
             rows = self.db.read(f"SELECT path, view, seed, size, mtime_ns, features, bad FROM entries "
-                                f"WHERE path IN ({marks})", tuple(chunk))
+                                f"WHERE path IN ({marks}){narrow}", (*chunk, *also))
             at: list[int] = []
             numbers: list[bytes] = []
             for path, view, seed, size, mtime, features, reason in rows:

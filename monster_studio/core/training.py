@@ -39,22 +39,22 @@ def _split_arrays(ds: dataset.Dataset, feats: features.Features, augment: int, f
     views these are the rows of `feats`' own array, closed up in place over the pictures that could
     not be used (so `feats` is used up): the features are held once, never copied (13.5 KB a
     picture at 50,000 when they were held twice)."""
-    train = [p for p in ds.train if (p.path, 0) in feats]
-    val = [p for p in ds.val if (p.path, 0) in feats]
+    train = [p for p in ds.train if (p.file, 0) in feats]
+    val = [p for p in ds.val if (p.file, 0) in feats]
     if augment == 0:
-        rows = np.fromiter((feats.rows[(p.path, 0)] for p in train + val), np.int64, len(train) + len(val))
+        rows = np.fromiter((feats.rows[(p.file, 0)] for p in train + val), np.int64, len(train) + len(val))
         if len(rows) and (np.diff(rows) > 0).all():  # the items' own order: train, then check pictures
             x = _close_up(feats.array, rows)
             return ((x[:len(train)], _labels(train)), (x[len(train):], _labels(val)),
                     np.arange(len(train), dtype=np.int64))
     rows0: list[int] = []
-    wanted = [(p, v) for p in train for v in range(augment + 1) if (p.path, v) in feats]
+    wanted = [(p, v) for p in train for v in range(augment + 1) if (p.file, v) in feats]
     x = np.empty((len(wanted), feature_size), np.float32)
     for i, (p, v) in enumerate(wanted):
-        x[i] = feats[(p.path, v)]
+        x[i] = feats[(p.file, v)]
         if v == 0:
             rows0.append(i)
-    vx = np.stack([feats[(p.path, 0)] for p in val]) if val else np.empty((0, feature_size), np.float32)
+    vx = np.stack([feats[(p.file, 0)] for p in val]) if val else np.empty((0, feature_size), np.float32)
     return (x, _labels([p for p, _ in wanted])), (vx, _labels(val)), np.asarray(rows0, np.int64)
 
 
@@ -229,7 +229,7 @@ def finetune(net: nn.Module, spec: Backbone, ds: dataset.Dataset, settings: Trai
         yield Progress("finetune", total, total, "steps")
     net.cpu()
     return best[1], Seen(train_feats, np.array([train_seen[j][1] for j in kept], dtype=np.int64), val_feats,
-                         val_y, [p.path for _, p in val_pairs])
+                         val_y, [p.file for _, p in val_pairs])
 
 
 def fit(data_dir, settings: TrainSettings | None = None, cancel: Cancel | None = None) -> Iterator:
@@ -250,7 +250,7 @@ def _fit(data_dir, s: TrainSettings, cancel: Cancel | None) -> Iterator:
 
     device = pick(s.device)
     cache = features.FeatureCache(spec, s.seed)
-    items = [(p.path, 0) for p in ds.train + ds.val] + [(p.path, v) for v in range(1, s.augment + 1) for p in ds.train]
+    items = [(p.file, 0) for p in ds.train + ds.val] + [(p.file, v) for v in range(1, s.augment + 1) for p in ds.train]
 
     def load():
         yield Phase("load", f"Loading {spec.display_name}")
@@ -260,11 +260,13 @@ def _fit(data_dir, s: TrainSettings, cancel: Cancel | None) -> Iterator:
 
     yield Phase("features", "Looking at each picture once (features)")
     feats, bad, net = yield from features.gather(load, spec, items, cache, device, cancel, s.seed, ds.identities)
+    ds.identities.clear()  # used up: what follows (the check pictures' answers) takes its place in memory
+    del items
     ds.drop(bad)
     counts = ds.counts()
     if sum(1 for c in counts.values() if c) < dataset.MIN_CLASSES or not ds.train:
         raise dataset.DatasetError("Too few pictures could be decoded to train on; see the skipped files.")
-    val_paths = [p.path for p in ds.val if (p.path, 0) in feats]
+    val_paths = [p.file for p in ds.val if (p.file, 0) in feats]
     split = _split_arrays(ds, feats, s.augment, spec.feature_size)
     train, val = split[0], split[1]
     del feats  # emptied: the arrays hold the features now
@@ -307,9 +309,11 @@ def _fit(data_dir, s: TrainSettings, cancel: Cancel | None) -> Iterator:
                 new_head = backbones.replace_head(net, spec, len(ds.classes))
                 new_head.load_state_dict(model.torch_head())
                 model._net = net.cpu().eval()
+        # The training pictures' probabilities only when they calibrate (too few check pictures).
+        train_probs = engine.softmax(seen.train_feats @ weight.T + bias) \
+            if len(seen.val_feats) < unsure.MIN_CHECK else None
         model.unsure = unsure.calibrate(seen.train_feats, seen.train_labels, seen.val_feats,
-                                        engine.softmax(seen.val_feats @ weight.T + bias),
-                                        engine.softmax(seen.train_feats @ weight.T + bias), s.seed)
+                                        engine.softmax(seen.val_feats @ weight.T + bias), train_probs, s.seed)
         # The check pictures' evaluation, made by the code that classifies any picture (so it shows
         # what `classify` would say of them, "not sure" included).
         cal = model.unsure  # calibrated on the check pictures: their distances are measured already

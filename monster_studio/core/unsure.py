@@ -65,10 +65,15 @@ def check_share(sure_share: float | None) -> float:
     return share
 
 
-def normalized(feats: np.ndarray) -> np.ndarray:
+def normalized(feats: np.ndarray, in_place: bool = False) -> np.ndarray:
+    """Rows scaled to length 1; `in_place`: `feats` is a float32 copy of the caller's own, scaled
+    where it is (the sample's 8 MB are then not held twice)."""
     f = np.asarray(feats, dtype=np.float32)
-    norm = np.linalg.norm(f, axis=1, keepdims=True)
-    return f / np.maximum(norm, 1e-12)
+    norm = np.maximum(np.linalg.norm(f, axis=1, keepdims=True), 1e-12)
+    if in_place:
+        f /= norm
+        return f
+    return f / norm
 
 
 def knn_distance(sample: np.ndarray, feats: np.ndarray, k: int, exclude_self: bool = False) -> np.ndarray:
@@ -213,7 +218,7 @@ def calibrate(train_feats: np.ndarray, train_labels: np.ndarray, check_feats: np
     limit = max(2, MAX_SAMPLE_VALUES // train_feats.shape[1])
     rows = _sample_rows(np.asarray(train_labels), limit, seed)
     # Rounded to float16 first: the calibration then measures against exactly what the file keeps.
-    sample = normalized(train_feats[rows]).astype(np.float16)
+    sample = normalized(train_feats[rows], in_place=True).astype(np.float16)  # [rows]: a copy
     k = max(1, min(k, len(sample) - 1))
     if len(check_feats) >= MIN_CHECK:
         dist = knn_distance(sample, check_feats, k)
