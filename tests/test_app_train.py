@@ -153,3 +153,25 @@ def test_choosing_another_folder_stops_the_scan(qtbot, window, sample_dir, tmp_p
     assert [o for t, o in events.of("idle") if t == "scan"] == ["stopped", "ok"]
     assert tp.folder_ok and tp.folder == str(Path(second)) and not w.state.jobs.busy("scan")
     assert not w.stop_action.isEnabled()
+
+
+def test_the_result_has_its_room_before_it_arrives(qtbot, window, sample_dir):
+    """Once the folder is read, the result panel has the room a training on it will need: the
+    result then arrives without anything moving (the plot shrinking would redraw it whole while
+    the window should answer), and it shows whole, with nothing to scroll."""
+    w, tp = window, window.train_page
+    w.resize(1366, 768)  # a laptop screen
+    choose_folder(qtbot, w, sample_dir)
+    result = tp.result
+    qtbot.waitUntil(lambda: result._need > 0)
+    before = result.split.sizes()
+    assert before[1] >= result._need and before[0] >= 170  # the plot keeps its room too
+    events = Events(w.studio)
+    tp.options.epochs.setValue(3)
+    w.train_action.trigger()
+    events.wait(qtbot, "finished")
+    qtbot.waitUntil(lambda: not tp.training and tp.has_model)
+    qtbot.wait(300)  # the result's steps (STEP_MS apart)
+    assert "Right when it says so" in result.summary.text()
+    assert result.split.sizes() == before
+    assert result.summary.verticalScrollBar().maximum() == 0, "the result needs scrolling to be read"

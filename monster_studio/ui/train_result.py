@@ -10,9 +10,7 @@ from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
-    QLabel,
     QPushButton,
-    QScrollArea,
     QSizePolicy,
     QSplitter,
     QTabWidget,
@@ -25,8 +23,9 @@ from monster_studio.core.wording import percent, visible
 from monster_studio.ui.evaluation_view import EvaluationView
 from monster_studio.ui.loss_plot import LossPlot
 from monster_studio.ui.progress_panel import ProgressPanel
+from monster_studio.ui.result_text import ResultText
 from monster_studio.ui.style import SPACING, role
-from monster_studio.ui.summary import summary_html
+from monster_studio.ui.summary import likely_html, summary_html
 
 INTRO = ("<p><b>What happens when you press Train</b></p>"
          "<p>The app looks at each picture once through the starting model (this is the slow part, "
@@ -68,17 +67,9 @@ class TrainResult(QWidget):
         panel.setProperty("role", "panel")
         pbox = QVBoxLayout(panel)
         pbox.setContentsMargins(14, 12, 14, 12)
-        self.summary = QLabel(INTRO)
-        self.summary.setWordWrap(True)
-        self.summary.setTextFormat(Qt.TextFormat.RichText)
-        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.summary.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.summary.setStyleSheet("background: white;")
-        self.summary_scroll = QScrollArea()
-        self.summary_scroll.setWidgetResizable(True)
-        self.summary_scroll.setWidget(self.summary)
-        self.summary_scroll.setMinimumHeight(120)
-        pbox.addWidget(self.summary_scroll, 1)
+        self.summary = ResultText(INTRO)
+        self.summary.setMinimumHeight(120)
+        pbox.addWidget(self.summary, 1)
         self.buttons = QHBoxLayout()
         self.buttons.addStretch(1)
         self.save_button = QPushButton("Save model…")
@@ -99,6 +90,8 @@ class TrainResult(QWidget):
         self.split.setStretchFactor(1, 0)
         self.split.setSizes([460, 460])
         self._room_made = False
+        self._need = 0  # pixels the result panel needs for the coming result (0: not known yet)
+        self._need_for = None  # the folder's class table that was measured for it
         self.split.installEventFilter(self)
         self.split.splitterMoved.connect(self._room_kept)
         state.training.changed.connect(self.show_training)
@@ -108,6 +101,7 @@ class TrainResult(QWidget):
     def _on_folder(self) -> None:
         """Another folder starts a clean view; the last model stays on the Classify page."""
         t, folder = self.state.training, self.state.folder.path
+        self._reserve(self.state.folder.table)
         if t.running or t.summary is None or not folder or _same(t.summary.folder, folder):
             return
         self.plot.clear_points()
@@ -131,25 +125,45 @@ class TrainResult(QWidget):
         if self._room_made or total <= 0:
             return
         room = RESULT_LINES * self.summary.fontMetrics().lineSpacing() + self.buttons.sizeHint().height() + 40
-        room = min(room, total - PLOT_MIN, total // 2)  # a small screen keeps half for the plot
+        room = min(room, total // 2)  # a small screen keeps half for the plot, until a result needs more
+        room = min(max(room, self._need), total - PLOT_MIN)
         if room > 0 and room != self.split.sizes()[1]:
             self.split.setSizes([total - room, room])
 
     def _room_kept(self, *_) -> None:
         self._room_made = True
 
-    def _fit_summary(self) -> None:
-        """Give the result the room it needs (the plot keeps at least PLOT_MIN), so the whole summary
-        shows without scrolling even on a 1366 x 768 laptop screen."""
+    def _room_for(self, html: str | None = None) -> int:
+        """Pixels the result panel needs to show its text (or `html`) whole at its present width."""
+        return self.summary.height_for(max(200, self.summary.width()), html) + self.buttons.sizeHint().height() + 40
+
+    def _grow_to(self, need: int) -> None:
+        """The result panel at least `need` pixels high (the plot keeps at least PLOT_MIN)."""
         sizes = self.split.sizes()
         total = sum(sizes)
         if total <= 0:
             return
-        width = max(200, self.summary_scroll.viewport().width())
-        need = self.summary.heightForWidth(width) + self.buttons.sizeHint().height() + 40
-        summary = min(max(need, sizes[1]), total - PLOT_MIN)
-        if summary > sizes[1]:
-            self.split.setSizes([total - summary, summary])
+        room = min(max(need, sizes[1]), total - PLOT_MIN)
+        if room > sizes[1]:
+            self.split.setSizes([total - room, room])
+
+    def _reserve(self, table) -> None:
+        """Once a folder is read, room for the result a training on it will show (summary.likely_html),
+        made now: so that when the result arrives nothing moves, and the plot is not drawn again whole."""
+        if table is None or table is self._need_for or self.state.training.running:
+            return
+        self._need_for = table
+        self._need = self._room_for(likely_html(table))
+        if self._room_made:
+            self._grow_to(self._need)
+        else:
+            self._make_room()
+
+    def _fit_summary(self) -> None:
+        """Give the result the room it needs (the plot keeps at least PLOT_MIN), so the whole summary
+        shows without scrolling even on a 1366 x 768 laptop screen. The room made for the folder
+        (_reserve) is usually enough already, and then nothing moves."""
+        self._grow_to(self._room_for())
 
     def _steps(self, summary, steps: list) -> None:
         """Run `steps` one after the other, while `summary` is the result shown: each STEP_MS after
