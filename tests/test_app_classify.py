@@ -7,6 +7,8 @@ import csv
 import os
 import urllib.error
 import urllib.request
+
+import pytest
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, Qt, QUrl
@@ -220,3 +222,45 @@ def test_export_survives_file_names_that_are_not_utf8(qtbot, app_settings, tmp_p
     assert out.read_bytes() == raw
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix in (".csv", ".part")) == ["results.csv"]
     studio.shutdown()
+
+
+def test_many_answers_fill_the_table_a_part_at_a_time(qtbot):
+    """An earlier session of many answers shown again fills the table FILL_ROWS rows at a time,
+    in order, the window drawing in between; every cell is read-only text with a number to sort
+    by, and the page's filter and sorting see the same rows."""
+    from PySide6.QtCore import QSortFilterProxyModel
+
+    from monster_studio.app.results import Answer
+    from monster_studio.core.events import Skipped
+    from monster_studio.core.predict import Prediction
+    from monster_studio.ui.results_table import FILL_ROWS, SORT_ROLE, ResultsModel, ResultsProxy
+
+    model = ResultsModel()
+    model.set_classes(["ghost", "slime"])
+    proxy = ResultsProxy()
+    proxy.setSourceModel(model)
+    n = 2 * FILL_ROWS + 5
+    for i in range(n):
+        result = Skipped(f"/m/ghost/{i}.png", "damaged") if i == 7 else \
+            Prediction(f"/m/ghost/{i}.png", [("ghost" if i % 2 else "slime", 0.5 + i / (4 * n)), ("other", 0.1)])
+        model.append(Answer(result))
+    parts = []
+    model.rowsInserted.connect(lambda _parent, first, last: parts.append(last - first + 1))
+    assert model.rowCount() == 0 and model.has_rows()
+    qtbot.waitUntil(lambda: model.rowCount() == n)
+    assert parts == [FILL_ROWS, FILL_ROWS, 5]  # a part at a time, each followed by the window's own events
+    assert [model.index(r, 0).data() for r in range(n)] == [f"{i}.png" for i in range(n)]
+    assert proxy.rowCount() == n
+    right = model.columns.index("Right?")
+    assert model.index(1, right).data() == "✓ right" and model.index(0, right).data() == "✗ is ghost"
+    assert model.index(7, 1).data() == "(not classified)" and model.index(7, 7).data() == "damaged"
+    assert model.index(3, 2).data(SORT_ROLE) == pytest.approx(0.5 + 3 / (4 * n))
+    assert not model.flags(model.index(3, 1)) & Qt.ItemFlag.ItemIsEditable
+    proxy.sort(2, Qt.SortOrder.DescendingOrder)
+    assert proxy.index(0, 0).data() == f"{n - 1}.png" and proxy.index(n - 1, 0).data() == "7.png"
+    proxy.setFilterFixedString("damaged")
+    assert proxy.rowCount() == 1
+    model.set_classes(["slime"])  # another model's classes, none named by the folder: no marks
+    assert {model.index(r, right).data() for r in range(n)} == {""}
+    model.clear()
+    assert model.rowCount() == 0 and not model.has_rows() and isinstance(proxy, QSortFilterProxyModel)
