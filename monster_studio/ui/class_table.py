@@ -101,6 +101,7 @@ class ClassTable(QWidget):
         self.folder = ""
         self._rows: dict[str, int] = {}
         self._table = None  # the core ClassTable shown
+        self._shown = None  # (it, the extra skipped files) as drawn
         self._strips: dict[tuple[str, str], QPixmap] = {}  # (folder, class) -> its examples, drawn once
         self.show_placeholder()
 
@@ -124,6 +125,10 @@ class ClassTable(QWidget):
     def show_table(self, table, extra_skipped: list | None = None) -> None:
         """A core ClassTable; `extra_skipped`: files found unusable only when training decoded them
         (a damaged picture whose header looks fine), so the list holds every file the model did not see."""
+        shown = (table, list(extra_skipped or []))
+        if self._table is not None and shown == self._shown:
+            return  # the same folder read again, as each training reads it: nothing to draw again
+        self._shown = shown
         self._table = table
         self.folder = table.folder
         self.table.setRowCount(len(table.classes))

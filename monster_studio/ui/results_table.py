@@ -29,6 +29,7 @@ def things_text(found: list) -> str:
 
 _ALIGN_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _FLAGS = Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled  # read, never edited
+_TEXT_SORTED = frozenset(("File", "Folder", "Note", "Model", "Class", "Things found"))  # sorted by their text
 FILL_ROWS = 200  # rows written into the model at a time (about 15 ms); the rest a moment later
 
 
@@ -83,17 +84,21 @@ class ResultsModel(QStandardItemModel):
         blocked = self.blockSignals(True)
         try:
             for row, answer in enumerate(batch, first):
+                path = Path(answer.result.path)  # once a row, not once a cell
                 for col, name in enumerate(self.columns):
-                    self.setItem(row, col, self._item(name, answer))
+                    self.setItem(row, col, self._item(name, answer, path))
         finally:
             self.blockSignals(blocked)
         self.dataChanged.emit(self.index(first, 0), self.index(first + len(batch) - 1, len(self.columns) - 1))
 
-    def _item(self, name: str, answer) -> QStandardItem:
+    def _item(self, name: str, answer, path: Path | None = None) -> QStandardItem:
         r, skipped = answer.result, is_skipped(answer)
-        item = QStandardItem(self._value(name, r, skipped, False))
+        path = path or Path(r.path)
+        text = self._value(name, r, skipped, False, path)
+        item = QStandardItem(text)
         item.setFlags(_FLAGS)
-        item.setData(self._value(name, r, skipped, True), SORT_ROLE)
+        value = text if name in _TEXT_SORTED else self._value(name, r, skipped, True, path)
+        item.setData(value, SORT_ROLE)
         item.setToolTip(r.reason if skipped else visible(r.path) + (f"\nanswered by {visible(r.model)}" if r.model else ""))
         if skipped:
             item.setForeground(QColor("#b3261e"))
@@ -153,8 +158,7 @@ class ResultsModel(QStandardItemModel):
 
         return label_from_folder(r.path, self.classes) if self.classes else None
 
-    def _value(self, name: str, r, skipped: bool, sort: bool):
-        path = Path(r.path)
+    def _value(self, name: str, r, skipped: bool, sort: bool, path: Path):
         if name == "File":
             return visible(path.name)
         if name == "Folder":

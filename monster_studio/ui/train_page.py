@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from monster_studio import MODEL_SUFFIX
+from monster_studio.app.studio import planned_epochs
 from monster_studio.core.wording import STARTING_MODEL
 from monster_studio.ui import settings as store
 from monster_studio.ui.backbone_picker import BackbonePicker
@@ -77,6 +78,10 @@ class TrainPage(QWidget):
         self._rescan_timer.setInterval(400)
         self._rescan_timer.timeout.connect(self._read_folder)
         self.options.splitChanged.connect(self._rescan_timer.start)
+        for box in (self.options.epochs, self.options.finetune_epochs):
+            box.valueChanged.connect(self._expect_epochs)
+        self.options.finetune.toggled.connect(self._expect_epochs)
+        self._expect_epochs()
         folder = store.get_str("train/folder")
         if folder:
             self.folder_edit.setText(folder)
@@ -208,6 +213,9 @@ class TrainPage(QWidget):
         else:
             self.classes.show_placeholder(f.note or "Choose a folder to see its classes here.")
         self._update_buttons()
+
+    def _expect_epochs(self, *_) -> None:
+        self.result.expect_epochs(planned_epochs(self.options.settings("")))
 
     def _update_buttons(self) -> None:
         ready, training = self.state.engine.ready, self.training
