@@ -30,6 +30,7 @@ def main() -> int:
     args = parser.parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="monster-bench-"))
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as the app's launch sets it (monster_studio.launch)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ["MONSTER_STUDIO_CACHE"] = str(home / "cache")  # cold cache: features are computed
     os.environ["XDG_CONFIG_HOME"] = str(home / "config")  # never touch the user's settings

@@ -8,6 +8,11 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv:
+        import os
+
+        # Before numpy is imported: OpenBLAS then starts no thread of its own at the window's
+        # priority; the runner's threads start any it needs, below it (app.thread_priority).
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
         from monster_studio.ui.app import main as app_main
 
         return app_main(sys.argv[:1])

@@ -168,3 +168,23 @@ def test_the_runner_works_below_the_window(qtbot):
         assert runner == started == min(19, window + thread_priority.NICENESS)
     finally:
         assert host.shutdown()
+
+
+def _blas_threads():
+    from threadpoolctl import threadpool_info
+
+    yield ("blas", [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"])
+
+
+def test_the_runner_keeps_numpy_products_on_its_own_thread(qtbot):
+    """BLAS runs on one thread once the runner is up: OpenBLAS's own second thread has the
+    window's priority and spins on a core after each product, while the window needs it."""
+    host = RunnerThread()
+    try:
+        events = Events(host.runner)
+        host.runner.submit(Request("blas", lambda ctx: _blas_threads(), ()))
+        qtbot.waitUntil(lambda: bool(events.of("idle")), timeout=10_000)
+        ((_, threads),) = events.of("tuple")[0]
+        assert threads and set(threads) == {1}
+    finally:
+        assert host.shutdown()

@@ -225,6 +225,7 @@ class RunnerThread:
         self.thread.finished.connect(self.runner.deleteLater)
         # Run in the new thread as it starts, before any job: the work below the window's drawing.
         self.thread.started.connect(thread_priority.lower_this_thread, Qt.ConnectionType.DirectConnection)
+        self.thread.started.connect(thread_priority.blas_on_one_thread, Qt.ConnectionType.DirectConnection)
         self.thread.start()
 
     def shutdown(self, timeout_ms: int = 10_000) -> bool:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from monster_studio.core import catalogue, dataset, features, weights
+from monster_studio.core import catalogue, dataset, engine, features, weights
 from monster_studio.core.actions import content_hash
 from monster_studio.core.device import pick
 from monster_studio.core.errors import UserError
@@ -271,10 +271,15 @@ def _copy_groups(x: np.ndarray, hashes: list[str], threshold: float, cancel) -> 
             join(first[h], i)
         else:
             first[h] = i
+    from threadpoolctl import threadpool_limits
+
     for start in range(0, n, _BLOCK):
         if cancel is not None:
             cancel.check()
-        sims = x[start:start + _BLOCK] @ x.T
+        # Every pair of pictures: the one big product here, on every core (the app keeps BLAS on
+        # one thread for its small ones, app.thread_priority.blas_on_one_thread).
+        with threadpool_limits(engine.cores(), user_api="blas"):
+            sims = x[start:start + _BLOCK] @ x.T
         rows, cols = np.nonzero(sims >= threshold)
         for r, c in zip(rows.tolist(), cols.tolist()):
             if c > start + r:
