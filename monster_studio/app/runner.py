@@ -147,25 +147,26 @@ class Runner(QObject):
         log.info("%s started", request.name)
         self.started.emit(request)
         steps = None
-        try:
-            steps = request.job(JobContext(cancel, self.shelf), *request.args)
-            self._forward(request, steps, cancel)
-            if cancel.is_set():
+        with thread_priority.blas_on_one_thread():  # for the job, and its clean-up
+            try:
+                steps = request.job(JobContext(cancel, self.shelf), *request.args)
+                self._forward(request, steps, cancel)
+                if cancel.is_set():
+                    outcome = "stopped"
+            except Cancelled:
                 outcome = "stopped"
-        except Cancelled:
-            outcome = "stopped"
-        except Exception as exc:  # noqa: BLE001 - every failure becomes words for the user
-            outcome = "stopped" if cancel.is_set() else "error"
-            if outcome == "error":
-                self.error.emit(request, self._describe(request, exc))
-        finally:
-            if steps is not None:
-                steps.close()  # the job's own clean-up (finally blocks) runs now, on this thread
-            with self._lock:
-                self._current = None
-                self._cancelled.discard(request.id)
-            log.info("%s ended: %s after %.1f s", request.name, outcome, time.monotonic() - t0)
-            self.idle.emit(request, outcome)
+            except Exception as exc:  # noqa: BLE001 - every failure becomes words for the user
+                outcome = "stopped" if cancel.is_set() else "error"
+                if outcome == "error":
+                    self.error.emit(request, self._describe(request, exc))
+            finally:
+                if steps is not None:
+                    steps.close()  # the job's own clean-up (finally blocks) runs now, on this thread
+                with self._lock:
+                    self._current = None
+                    self._cancelled.discard(request.id)
+                log.info("%s ended: %s after %.1f s", request.name, outcome, time.monotonic() - t0)
+                self.idle.emit(request, outcome)
 
     def _forward(self, request: Request, steps, cancel) -> None:
         from monster_studio.core.events import Progress
@@ -225,7 +226,6 @@ class RunnerThread:
         self.thread.finished.connect(self.runner.deleteLater)
         # Run in the new thread as it starts, before any job: the work below the window's drawing.
         self.thread.started.connect(thread_priority.lower_this_thread, Qt.ConnectionType.DirectConnection)
-        self.thread.started.connect(thread_priority.blas_on_one_thread, Qt.ConnectionType.DirectConnection)
         self.thread.start()
 
     def shutdown(self, timeout_ms: int = 10_000) -> bool:

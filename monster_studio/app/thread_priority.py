@@ -10,6 +10,7 @@ Windows) nothing is changed: a thread id there is not something setpriority take
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -42,23 +43,26 @@ def this_thread() -> int:
     return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
 
 
-_KEPT: list = []  # the BLAS limit set for the process (kept, so it is not undone)
+_BLAS = None
 
 
-def blas_on_one_thread() -> bool:
-    """BLAS (numpy's products) on the calling thread alone, for the whole process. OpenBLAS starts
-    its second thread when numpy is imported, from the window's thread and at its priority, and
-    after each product that thread spins on a core for a while waiting for the next: the jobs'
+def blas_on_one_thread():
+    """A context: BLAS (numpy's products) on the calling thread alone while a job runs. OpenBLAS
+    starts its second thread when numpy is imported, from the window's thread and at its priority,
+    and after each product that thread spins on a core for a while waiting for the next: the jobs'
     products here are small (a batch of features times a head, against the "not sure" sample), and
-    the spinning took the core the window needed to draw. (The app's launch also sets
+    the spinning took the core the window needed to draw. The app's launch also sets
     OPENBLAS_NUM_THREADS=1 before numpy is imported, so that thread is never started; a job that
-    raises the limit, core.doctor's all-pairs product, starts its threads from the runner's, below
-    the window.) True when a limit was set."""
+    raises the limit (core.doctor's all-pairs product) starts its threads from the runner's, below
+    the window. Set for each job, not once: a limit another part of the process restores cannot
+    outlive a job. An unknown BLAS keeps its threads."""
+    global _BLAS
     try:
-        from threadpoolctl import ThreadpoolController
+        if _BLAS is None:
+            from threadpoolctl import ThreadpoolController
 
-        _KEPT.append(ThreadpoolController().limit(limits=1, user_api="blas"))
-    except Exception as exc:  # noqa: BLE001 - an unknown BLAS keeps its threads; nothing else changes
+            _BLAS = ThreadpoolController()
+        return _BLAS.limit(limits=1, user_api="blas")
+    except Exception as exc:  # noqa: BLE001 - nothing else changes
         log.info("BLAS keeps its threads (%s).", exc)
-        return False
-    return True
+        return contextlib.nullcontext()
