@@ -75,6 +75,15 @@ def test_entries_come_back_into_the_rows_asked_for(tmp_path):
     assert bad == {1199: "damaged: cannot be decoded"} and (out[1200] == -1).all()
 
 
+@pytest.mark.parametrize("path", ["/a/b.png", "/a//b.png", "//a/b", "/a/./b", "/a/../b", "/a/b/", "/a/b/.",
+                                  "/a/b/..", "/", "/.hidden/x", "/a/..b/c", "/a/b..", "rel/x.png", "./x",
+                                  "/a/.../b", "/a/b\udcff.png", "/a/b/../../../.."])
+def test_a_path_key_is_the_absolute_normal_path(path):
+    """The store's key for a path is its absolute, normalized form as bytes, whether it takes
+    the quick way (a scan's own plain absolute paths) or not."""
+    assert store.path_key(path) == os.fsencode(os.path.abspath(path)) == store.path_key(Path(path))
+
+
 def test_the_cache_fills_the_rows_block_by_block(tmp_path):
     """FeatureCache.get_into asks the store a block at a time: rows past the first block, a file
     that cannot be looked at in the middle of a block, augmented views beside centre crops in one

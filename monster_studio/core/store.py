@@ -69,7 +69,16 @@ def path_key(path: str | os.PathLike) -> bytes:
     # Bytes, not text: on Linux a file name need not be valid UTF-8. abspath, not resolve(): no
     # system call per folder level (13,000 of those cost half a second); a folder reached through
     # a link is then looked at once more, never answered wrongly.
+    if isinstance(path, str) and _plain_absolute(path):
+        return os.fsencode(path)  # what abspath would give back: a folder scan's own paths (26,000 a rerun)
     return os.fsencode(os.path.abspath(path))
+
+
+def _plain_absolute(path: str) -> bool:
+    """An absolute POSIX path that normalizing leaves as it is (no '.', '..', '//' or trailing '/')."""
+    return (os.sep == "/" and path.startswith("/") and not path.startswith("//") and not path.endswith("/")
+            and "//" not in path and "/./" not in path and "/../" not in path
+            and not path.endswith(("/.", "/..")))
 
 
 def _is_damage(exc: sqlite3.Error) -> bool:
