@@ -124,6 +124,8 @@ class TrainResult(QWidget):
         total = sum(self.split.sizes())
         if self._room_made or total <= 0:
             return
+        if self._need_for is not None:  # measured again at the width the panel has now
+            self._need = self._room_for(likely_html(self._need_for))
         room = RESULT_LINES * self.summary.fontMetrics().lineSpacing() + self.buttons.sizeHint().height() + 40
         room = min(room, total // 2)  # a small screen keeps half for the plot, until a result needs more
         room = min(max(room, self._need), total - PLOT_MIN)
@@ -153,8 +155,8 @@ class TrainResult(QWidget):
         if table is None or table == self._need_for or self.state.training.running:
             return
         self._need_for = table
-        self._need = self._room_for(likely_html(table))
         if self._room_made:
+            self._need = self._room_for(likely_html(table))
             self._grow_to(self._need)
         else:
             self._make_room()
