@@ -72,6 +72,9 @@ def _finetune_words(summary) -> str:
             "training without it is quicker and does as well here.")
 
 
+LIKELY_ROWS = 40
+
+
 def likely_html(table) -> str:
     """The summary a training on this folder will show, as long as its usual words make it: the
     folder's classes and counts (`table`: core.events.ClassTable), a training of minutes that
@@ -79,7 +82,8 @@ def likely_html(table) -> str:
     so the plot does not shrink (and redraw whole, 30 to 40 ms here) the moment the result arrives."""
     from types import SimpleNamespace
 
-    per = {c: {"recall": 1.0, "precision": 1.0, "support": table.counts.get(c, 0)} for c in table.classes}
+    shown = table.classes[:LIKELY_ROWS]  # more rows than a screen holds scroll anyway; 300 took 90 ms to measure
+    per = {c: {"recall": 1.0, "precision": 1.0, "support": table.counts.get(c, 0)} for c in shown}
     metrics = {"n_val": table.n_val, "val_accuracy": 1.0, "per_class": per, "n_train": table.n_train,
                "best_epoch": 99}
     return summary_html(SimpleNamespace(metrics=metrics, seconds=754.0, backbone="EfficientNet-Lite0 (bundled)",
