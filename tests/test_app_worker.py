@@ -158,14 +158,19 @@ def test_the_runner_works_below_the_window(qtbot):
 
         pytest.skip("thread priorities are set on Linux only")
     window = thread_priority.this_thread()
+    runner, started = _yielded_on_the_runner(qtbot, "nice", _nice_of_threads)
+    assert thread_priority.this_thread() == window  # the window's own is left as it was
+    assert runner == started == min(19, window + thread_priority.NICENESS)
+
+
+def _yielded_on_the_runner(qtbot, name: str, job):
+    """What `job()` (a generator yielding one tuple) yields when a fresh runner thread runs it."""
     host = RunnerThread()
     try:
         events = Events(host.runner)
-        host.runner.submit(Request("nice", lambda ctx: _nice_of_threads(), ()))
+        host.runner.submit(Request(name, lambda ctx: job(), ()))
         qtbot.waitUntil(lambda: bool(events.of("idle")), timeout=10_000)
-        ((runner, started),) = events.of("tuple")[0]
-        assert thread_priority.this_thread() == window  # the window's own is left as it was
-        assert runner == started == min(19, window + thread_priority.NICENESS)
+        return events.of("tuple")[0][0]
     finally:
         assert host.shutdown()
 
@@ -181,16 +186,9 @@ def _blas_threads():
 def test_the_runner_keeps_numpy_products_on_its_own_thread(qtbot):
     """BLAS runs on one thread while a job runs: OpenBLAS's own second thread has the
     window's priority and spins on a core after each product, while the window needs it."""
-    host = RunnerThread()
-    try:
-        events = Events(host.runner)
-        host.runner.submit(Request("blas", lambda ctx: _blas_threads(), ()))
-        qtbot.waitUntil(lambda: bool(events.of("idle")), timeout=10_000)
-        ((_, threads),) = events.of("tuple")[0]
-        if not threads:
-            import pytest
+    _, threads = _yielded_on_the_runner(qtbot, "blas", _blas_threads)
+    if not threads:
+        import pytest
 
-            pytest.skip("numpy here links a BLAS of its own (not the wheel's)")
-        assert set(threads) == {1}
-    finally:
-        assert host.shutdown()
+        pytest.skip("numpy here links a BLAS of its own (not the wheel's)")
+    assert set(threads) == {1}
